@@ -69,6 +69,9 @@ std::vector<call<int64_t>> make_calls(const std::vector<caf::actor>& servers, in
 template <class Step>
 caf::behavior driver_impl(caf::event_based_actor* self, std::vector<caf::actor> servers,
                           Step step) {
+  // Steps may keep references to the servers: they live as long as the driver.
+  auto shared_servers =
+      std::make_shared<const std::vector<caf::actor>>(std::move(servers));
   return {[=](run_atom, int64_t n) {
     auto rp = self->make_response_promise<int64_t>();
     auto left = std::make_shared<int64_t>(n);
@@ -79,7 +82,7 @@ caf::behavior driver_impl(caf::event_based_actor* self, std::vector<caf::actor> 
         *next = nullptr; // breaks the self-reference
         return;
       }
-      step(self, servers, *next);
+      step(self, *shared_servers, *next);
     };
     (*next)();
     return rp;
@@ -149,25 +152,26 @@ struct manual_all_settled {
     struct state {
       std::vector<caf::expected<int64_t>> results;
       size_t pending;
+      F next;
     };
     auto st = std::make_shared<state>(
         state{std::vector<caf::expected<int64_t>>(servers.size(),
                                                   caf::expected<int64_t>{caf::error{}}),
-              servers.size()});
+              servers.size(), next});
     for (size_t i = 0; i < servers.size(); ++i)
       self->request(servers[i], timeout, ask_atom_v, int64_t{7})
           .then(
-              [st, i, next](int64_t x) {
+              [st, i](int64_t x) {
                 st->results[i] = x;
                 if (--st->pending == 0) {
                   benchmark::DoNotOptimize(st->results);
-                  next();
+                  st->next();
                 }
               },
-              [st, i, next](caf::error& e) {
+              [st, i](caf::error& e) {
                 st->results[i] = std::move(e);
                 if (--st->pending == 0)
-                  next();
+                  st->next();
               });
   }
 };
