@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -42,9 +43,11 @@ struct systems {
   caf::actor_system& get(int64_t which) { return which == 2 ? *two : *dflt; }
 };
 
+// Owned by main(): the systems must be gone before static destruction starts.
+systems* current_systems = nullptr;
+
 systems& sys_pool() {
-  static systems instance;
-  return instance;
+  return *current_systems;
 }
 
 std::vector<caf::actor> spawn_servers(caf::actor_system& sys, size_t k) {
@@ -295,6 +298,55 @@ BENCHMARK_TEMPLATE(run_bench, manual_map_limit)
     ->Name("map_limit/hand_written")
     ->Apply(map_args);
 
+// -- fixed-work mode for instruction counts ------------------------------------
+
+// Runs `batches` batches of one variant on a 2-thread system, untimed, so that
+// callgrind can count instructions: (Ir(3N) - Ir(N)) / 2N cancels start-up.
+template <class Step>
+void run_fixed(int64_t servers_k, int64_t batches) {
+  auto& sys = sys_pool().get(2);
+  auto servers = spawn_servers(sys, static_cast<size_t>(servers_k));
+  auto driver = sys.spawn(driver_impl<Step>, servers, Step{});
+  caf::scoped_actor self{sys};
+  for (int64_t i = 0; i < batches; ++i)
+    self->request(driver, caf::infinite, run_atom_v, batch)
+        .receive([](int64_t) {}, [](caf::error&) {});
+  self->send_exit(driver, caf::exit_reason::user_shutdown);
+  for (auto& s : servers)
+    self->send_exit(s, caf::exit_reason::user_shutdown);
+}
+
+int fixed_mode(const std::string& variant, int64_t k, int64_t batches) {
+  if (variant == "all/pattern")
+    run_fixed<pattern_all>(k, batches);
+  else if (variant == "all/hand_written")
+    run_fixed<manual_all>(k, batches);
+  else if (variant == "all_settled/pattern")
+    run_fixed<pattern_all_settled>(k, batches);
+  else if (variant == "all_settled/hand_written")
+    run_fixed<manual_all_settled>(k, batches);
+  else if (variant == "map_limit/pattern")
+    run_fixed<pattern_map_limit>(k, batches);
+  else if (variant == "map_limit/hand_written")
+    run_fixed<manual_map_limit>(k, batches);
+  else
+    return 2;
+  return 0;
+}
+
 } // namespace
 
-BENCHMARK_MAIN();
+// Usage: combinators_bench [google benchmark flags]
+//    or: combinators_bench --fixed <variant> <servers> <batches>
+int main(int argc, char** argv) {
+  systems owned;
+  current_systems = &owned;
+  if (argc == 5 && std::string{argv[1]} == "--fixed")
+    return fixed_mode(argv[2], std::stoll(argv[3]), std::stoll(argv[4]));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

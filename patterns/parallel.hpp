@@ -103,8 +103,15 @@ void all_settled(Self* self, const std::vector<call<T>>& calls, Done done,
     result_vector results;
     size_t pending;
     Done done;
-    void settle(size_t i, caf::expected<T>&& x) {
+    void settle(size_t i, T&& x) {
       results[i] = std::move(x);
+      settled();
+    }
+    void settle(size_t i, caf::error&& err) {
+      results[i] = std::move(err);
+      settled();
+    }
+    void settled() {
       if (--pending == 0)
         done(std::move(results));
     }
@@ -115,9 +122,8 @@ void all_settled(Self* self, const std::vector<call<T>>& calls, Done done,
   auto b = detail::budget::start(self, opts);
   for (size_t i = 0; i < calls.size(); ++i)
     detail::send(
-        self, calls[i], b,
-        [st, i](T&& x) { st->settle(i, caf::expected<T>{std::move(x)}); },
-        [st, i](caf::error&& err) { st->settle(i, caf::expected<T>{std::move(err)}); });
+        self, calls[i], b, [st, i](T&& x) { st->settle(i, std::move(x)); },
+        [st, i](caf::error&& err) { st->settle(i, std::move(err)); });
 }
 
 /// Promise.any: the first success wins. If every call fails, completes with

@@ -60,6 +60,13 @@ void send(Self* self, const call<T>& c, const budget& b, Ok ok, Fail fail) {
     fail(caf::make_error(error::invalid_config, "call target is null"));
     return;
   }
+  if (!b.bounded) {
+    // No deadline: no clock reads, no classification.
+    self->request(c.target, to_duration(b.timeout), c.content)
+        .then([ok{std::move(ok)}](T& x) mutable { ok(std::move(x)); },
+              [fail{std::move(fail)}](caf::error& err) mutable { fail(std::move(err)); });
+    return;
+  }
   auto timeout = b.effective(self->clock().now());
   if (timeout <= caf::timespan::zero()) {
     fail(caf::make_error(error::deadline_exceeded));
