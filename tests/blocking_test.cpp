@@ -101,6 +101,17 @@ BOOST_AUTO_TEST_CASE(blocking_map_limit_and_sequentials) {
   BOOST_TEST(sum.value() == 36);
 }
 
+BOOST_AUTO_TEST_CASE(blocking_empty_inputs_return_at_once) {
+  BOOST_TEST(all(self, std::vector<call<int64_t>>{}).value().empty());
+  BOOST_TEST(all_settled(self, std::vector<call<int64_t>>{}).empty());
+  BOOST_TEST(any(self, std::vector<call<int64_t>>{}).error() == error::all_failed);
+  BOOST_TEST(race(self, std::vector<call<int64_t>>{}).error() == error::all_failed);
+  auto never_called = [](int64_t) { return call<int64_t>{}; };
+  BOOST_TEST(map_limit(self, ints{}, 3, never_called).value().empty());
+  BOOST_TEST(sequence(self, std::vector<call<int64_t>>{}).value().empty());
+  BOOST_TEST(waterfall(self, int64_t{5}, std::vector<step<int64_t>>{}).value() == 5);
+}
+
 BOOST_AUTO_TEST_CASE(a_killed_helper_still_answers_the_blocked_caller) {
   auto quiet = [&] {
     testing::scripted_service_config c;

@@ -213,4 +213,18 @@ BOOST_AUTO_TEST_CASE(waterfall_step_timeout_is_a_request_timeout) {
   BOOST_TEST(half.counters->calls == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(caller_death_stops_the_waterfall) {
+  auto steps = lesson_steps();
+  auto out = start<one_result>(
+    [=](auto* self, auto done) { waterfall(self, int64_t{5}, steps, done); });
+  run();
+  advance(10ms);
+  BOOST_TEST(plus10.counters->calls == 1u);
+  kill(out->client);
+  advance(1s);
+  BOOST_TEST(half.counters->calls == 0u);
+  BOOST_TEST(!out->done());
+  BOOST_TEST(out.use_count() == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
