@@ -7,10 +7,57 @@
 /// (atoms with equal text are the same type in CAF).
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include <caf/error.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/timespan.hpp>
 #include <caf/type_id.hpp>
+
+namespace actorkit {
+
+/// A worker pool's answer to (stats_atom): see actors/worker_pool.hpp. Counters
+/// count since the pool started; percentiles cover the most recent tasks (up
+/// to worker_pool_config::latency_samples of them), zero before any task.
+struct worker_pool_stats {
+  /// Workers in the pool (not counting ones retiring after a shrink).
+  uint64_t workers = 0;
+  /// Tasks waiting in the queue.
+  uint64_t queued = 0;
+  /// Tasks running on a worker.
+  uint64_t running = 0;
+  /// Tasks whose worker answered with a value.
+  uint64_t completed = 0;
+  /// Tasks whose worker answered with an error.
+  uint64_t failed = 0;
+  /// Tasks answered `sec::request_timeout` by the pool's task timeout.
+  uint64_t timed_out = 0;
+  /// Re-dispatches of tasks whose worker crashed.
+  uint64_t redelivered = 0;
+  /// Tasks set aside after crashing more than max_redeliveries workers.
+  uint64_t quarantined = 0;
+  /// Tasks refused `error::overloaded` because the queue was full.
+  uint64_t rejected = 0;
+  /// Queued tasks answered `error::dropped` to make room for newer ones.
+  uint64_t dropped = 0;
+  /// Workers started to replace crashed or stuck ones.
+  uint64_t replaced = 0;
+  /// Time from arrival to dispatch: median, 90th and 99th percentile.
+  caf::timespan wait_p50{0}, wait_p90{0}, wait_p99{0};
+  /// Time from (last) dispatch to answer: median, 90th and 99th percentile.
+  caf::timespan run_p50{0}, run_p90{0}, run_p99{0};
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_pool_stats& x) {
+  return f(caf::meta::type_name("worker_pool_stats"), x.workers, x.queued, x.running,
+           x.completed, x.failed, x.timed_out, x.redelivered, x.quarantined, x.rejected,
+           x.dropped, x.replaced, x.wait_p50, x.wait_p90, x.wait_p99, x.run_p50,
+           x.run_p90, x.run_p99);
+}
+
+} // namespace actorkit
 
 CAF_BEGIN_TYPE_ID_BLOCK(actorkit, caf::first_custom_type_id)
 
@@ -27,5 +74,15 @@ CAF_ADD_ATOM(actorkit, actorkit, script_atom, "ak_script")
 
 // Error contexts: all_failed carries every cause.
 CAF_ADD_TYPE_ID(actorkit, (std::vector<caf::error>))
+
+// Worker pool (actors/worker_pool.hpp).
+CAF_ADD_ATOM(actorkit, actorkit, prio_atom, "ak_prio")
+CAF_ADD_ATOM(actorkit, actorkit, resize_atom, "ak_resize")
+CAF_ADD_ATOM(actorkit, actorkit, pause_atom, "ak_pause")
+CAF_ADD_ATOM(actorkit, actorkit, resume_atom, "ak_resume")
+CAF_ADD_ATOM(actorkit, actorkit, drain_atom, "ak_drain")
+CAF_ADD_ATOM(actorkit, actorkit, shutdown_atom, "ak_shutdn")
+CAF_ADD_ATOM(actorkit, actorkit, expire_atom, "ak_expire")
+CAF_ADD_TYPE_ID(actorkit, (actorkit::worker_pool_stats))
 
 CAF_END_TYPE_ID_BLOCK(actorkit)

@@ -1,0 +1,147 @@
+/// A worker pool: a group of worker actors behind one pool actor (the lesson's
+/// PromisePool and PriorityPromisePool). Callers send the pool exactly the
+/// requests the workers understand and get the worker's answer back.
+///
+/// Protocol of the pool actor (dynamically typed, `caf::actor`):
+///
+///   <any task message>                      -> the worker's answer
+///   (prio_atom, int32_t prio, caf::message) -> the worker's answer to the
+///                                              wrapped task, run by priority
+///   (resize_atom, uint64_t n)               -> void   grow or shrink to n
+///   (pause_atom) / (resume_atom)            -> void   stop / restart dispatch
+///   (drain_atom)                            -> void   once nothing is queued
+///                                                     and nothing runs
+///   (shutdown_atom)                         -> void   answers every caller,
+///                                                     then the pool exits
+///   (stats_atom)                            -> worker_pool_stats
+///
+/// A message that is not one of the control messages above is a task with
+/// priority 0. To send a worker a message that starts with one of these atoms,
+/// wrap it with `prioritized(...)`.
+///
+/// Dispatch is work-pulling: a task goes to a worker that has a free slot
+/// (fewer than `max_in_flight_per_worker` tasks), preferring the one idle the
+/// longest; otherwise it waits in the pool's queue. At most
+/// workers x max_in_flight_per_worker tasks run at once. Higher priorities run
+/// first; equal priorities run in arrival order.
+///
+/// Every task is answered exactly once:
+/// - the worker's answer (value or error), relayed unchanged;
+/// - `error::overloaded` when the queue is full (overflow_policy::reject_newest),
+///   or `error::dropped` for the oldest queued task of the lowest priority when
+///   a new one pushes it out (overflow_policy::drop_oldest);
+/// - `caf::sec::request_timeout` when the task ran longer than `task_timeout`;
+///   the stuck worker is killed and replaced and its late answer is discarded;
+/// - when its worker crashes, the task runs again on another worker up to
+///   `max_redeliveries` times; after that the caller gets the worker's exit
+///   reason and the task is counted as quarantined;
+/// - `error::shut_down` after (shutdown_atom), and the pool's exit reason (or
+///   `error::shut_down` for a normal exit) when the pool dies with the task
+///   queued or running; drain requests are answered the same way.
+///
+/// A worker that answers with an error while it is already terminating (for
+/// example one answering its parked requests from its exit path) counts as
+/// crashed, not as having answered.
+///
+/// Workers made by the factory belong to the pool: it stops them when it exits
+/// and replaces them when they crash or get stuck. Workers handed in by the
+/// user are not stopped by the pool; when one crashes it is replaced through
+/// the factory if one was given, otherwise the pool continues with fewer
+/// workers, and with none left it exits with `error::shut_down`.
+///
+/// Time comes from CAF's clock only: the task timeout uses one pool timer for
+/// the earliest deadline, not one timer per task.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
+#include <caf/timespan.hpp>
+
+#include <actorkit/actors/error.hpp>
+#include <actorkit/actors/type_ids.hpp>
+
+namespace actorkit {
+
+/// A task with an explicit priority: send this to the pool instead of the
+/// plain task. Higher runs first; plain tasks have priority 0.
+template <class... Ts>
+caf::message prioritized(int32_t priority, Ts&&... xs) {
+  return caf::make_message(prio_atom_v, priority,
+                           caf::make_message(std::forward<Ts>(xs)...));
+}
+
+/// What a full queue does with one more task.
+enum class overflow_policy {
+  /// The new task is refused with `error::overloaded` (default).
+  reject_newest,
+  /// The oldest task of the lowest queued priority is answered
+  /// `error::dropped` and the new task is queued.
+  drop_oldest,
+};
+
+/// Starts one worker; called at spawn, on grow and to replace a worker. It
+/// must return a live actor (a null handle counts as a failed start).
+using worker_factory = std::function<caf::actor(caf::actor_system&)>;
+
+/// Makes a worker_factory from anything `sys.spawn` accepts without further
+/// arguments: a behavior function, or a typed actor's implementation.
+template <class F>
+worker_factory make_worker_factory(F fun) {
+  return [fun](caf::actor_system& sys) {
+    return caf::actor_cast<caf::actor>(sys.spawn(fun));
+  };
+}
+
+/// Options of a worker pool; `validate` names the first bad field.
+struct worker_pool_config {
+  /// Number of workers started from the factory; at least 1. Ignored when the
+  /// pool is spawned over existing workers.
+  size_t workers = 4;
+  /// Tasks one worker runs at once; at least 1.
+  size_t max_in_flight_per_worker = 1;
+  /// Tasks waiting in the queue at most; at least 1.
+  size_t queue_capacity = 10000;
+  /// What a full queue does with one more task.
+  overflow_policy overflow = overflow_policy::reject_newest;
+  /// Longest a task may run on a worker; positive. Default: no limit.
+  caf::timespan task_timeout = caf::timespan::max();
+  /// How often a task whose worker crashed runs again before it is
+  /// quarantined. 0 never re-dispatches.
+  size_t max_redeliveries = 2;
+  /// How many recent tasks the wait/run percentiles cover; at least 1.
+  size_t latency_samples = 1024;
+  /// Parked (drain_atom) requests at most; further ones are answered
+  /// `error::overloaded`. At least 1.
+  size_t max_drain_waiters = 64;
+};
+
+/// Checks `cfg`: `error::invalid_config` naming the field, or no error.
+/// `check_workers` is false when the pool is built over existing workers.
+caf::error validate(const worker_pool_config& cfg, bool check_workers = true);
+
+/// Spawns a pool of `cfg.workers` workers made by `factory`. A bad config or a
+/// factory that fails to start a worker is refused with
+/// `error::invalid_config` naming the field; nothing is left running then.
+caf::expected<caf::actor>
+spawn_worker_pool(caf::actor_system& sys, worker_pool_config cfg, worker_factory factory);
+
+/// Spawns a pool over `workers` the caller already has (at least one, none
+/// null). The pool does not stop them when it exits. `replace`, if given,
+/// starts replacements for crashed or stuck workers and serves grow requests;
+/// without it the pool refuses to grow and shrinks as workers crash.
+caf::expected<caf::actor> spawn_worker_pool(caf::actor_system& sys,
+                                            worker_pool_config cfg,
+                                            std::vector<caf::actor> workers,
+                                            worker_factory replace = nullptr);
+
+} // namespace actorkit

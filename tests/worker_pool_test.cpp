@@ -1,0 +1,822 @@
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include <actorkit/actors/worker_pool.hpp>
+
+#include "fixtures/real_time.hpp"
+#include "fixtures/virtual_time.hpp"
+#include "test_util.hpp"
+
+using namespace actorkit;
+using namespace actorkit::test;
+using actorkit::testing::reaction;
+
+namespace {
+
+using result = caf::expected<int64_t>;
+
+/// Shared view of every worker a test's factory started (virtual time only:
+/// everything runs on the test thread).
+struct probe {
+  int in_flight = 0;
+  int max_in_flight = 0;
+  int calls = 0;
+  std::vector<int64_t> order;
+  std::vector<caf::actor> spawned;
+  /// Reaction to input x on its n-th attempt (0-based).
+  std::function<reaction(int64_t x, int attempt)> react = [](int64_t, int) {
+    return reaction::reply_after(10ms);
+  };
+  std::unordered_map<int64_t, int> attempts;
+};
+
+struct parked {
+  caf::response_promise rp;
+  int64_t x;
+  reaction what;
+};
+
+/// A worker answering (ask_atom, x) with x * 10 as `probe::react` says.
+caf::behavior probe_worker(caf::event_based_actor* self, std::shared_ptr<probe> p) {
+  auto pending = std::make_shared<std::unordered_map<uint64_t, parked>>();
+  self->attach_functor([p, pending](const caf::error& reason) {
+    for (auto& kvp : *pending) {
+      --p->in_flight;
+      kvp.second.rp.deliver(reason ? reason : caf::make_error(caf::exit_reason::normal));
+    }
+    pending->clear();
+  });
+  auto next = std::make_shared<uint64_t>(0);
+  auto settle = [self, p](parked& req) {
+    --p->in_flight;
+    switch (req.what.kind) {
+    case reaction::reply:
+      req.rp.deliver(req.x * 10);
+      break;
+    case reaction::fail:
+      req.rp.deliver(req.what.err);
+      break;
+    case reaction::die:
+      ++p->in_flight; // answered by the exit path below
+      self->quit(req.what.err);
+      break;
+    case reaction::hang:
+      break;
+    }
+  };
+  return {
+      [=](ask_atom, int64_t x) {
+        ++p->calls;
+        p->order.push_back(x);
+        ++p->in_flight;
+        p->max_in_flight = std::max(p->max_in_flight, p->in_flight);
+        auto what = p->react(x, p->attempts[x]++);
+        auto id = (*next)++;
+        pending->emplace(id, parked{self->make_response_promise(), x, what});
+        if (what.kind != reaction::hang)
+          self->delayed_send(self, what.latency, tick_atom_v, id);
+      },
+      [=](tick_atom, uint64_t id) {
+        auto i = pending->find(id);
+        if (i == pending->end())
+          return;
+        auto req = std::move(i->second);
+        if (req.what.kind == reaction::die) {
+          // Leave it parked: the exit path answers it, as a crash would.
+          --p->in_flight;
+          settle(req);
+          return;
+        }
+        pending->erase(i);
+        settle(req);
+      },
+  };
+}
+
+struct fixture : virtual_time_fixture {
+  std::shared_ptr<probe> p = std::make_shared<probe>();
+  std::vector<caf::actor> pools;
+  caf::actor_clock::time_point t0 = now();
+
+  caf::actor_clock::time_point start_time() const { return t0; }
+
+  ~fixture() {
+    for (auto& pool : pools)
+      caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  worker_factory factory() {
+    return [p = p](caf::actor_system& sys) {
+      auto hdl = sys.spawn(probe_worker, p);
+      p->spawned.push_back(hdl);
+      return hdl;
+    };
+  }
+
+  caf::actor make_pool(worker_pool_config cfg) {
+    auto pool = spawn_worker_pool(sys, cfg, factory());
+    BOOST_REQUIRE(pool);
+    pools.push_back(*pool);
+    run();
+    return *pool;
+  }
+
+  caf::actor make_pool(size_t workers) {
+    worker_pool_config cfg;
+    cfg.workers = workers;
+    return make_pool(cfg);
+  }
+
+  /// A caller sending `msg` to the pool, waiting without a timeout: an answer
+  /// that never comes shows up as an outcome with no calls.
+  std::shared_ptr<outcome<caf::message>> send(caf::actor pool, caf::message msg) {
+    return start<caf::message>([=](auto* self, auto done) {
+      self->request(pool, caf::infinite, msg)
+          .then([=](int64_t x) { done(caf::make_message(x)); },
+                [=](caf::error& err) { done(caf::make_message(err)); });
+    });
+  }
+
+  std::shared_ptr<outcome<caf::message>> ask(caf::actor pool, int64_t x) {
+    return send(pool, caf::make_message(ask_atom_v, x));
+  }
+
+  std::shared_ptr<outcome<caf::message>> ask(caf::actor pool, int32_t prio, int64_t x) {
+    return send(pool, prioritized(prio, ask_atom_v, x));
+  }
+
+  /// Sends a control message and waits for its (void) answer.
+  caf::error control(caf::actor pool, caf::message msg) {
+    auto out = start<caf::error>([=](auto* self, auto done) {
+      self->request(pool, caf::infinite, msg)
+          .then([=]() { done(caf::error{}); }, [=](caf::error& err) { done(err); });
+    });
+    run();
+    BOOST_REQUIRE(out->done());
+    return *out->value;
+  }
+
+  worker_pool_stats stats(caf::actor pool) {
+    auto out = start<worker_pool_stats>([=](auto* self, auto done) {
+      self->request(pool, caf::infinite, stats_atom_v).then([=](worker_pool_stats& s) {
+        done(s);
+      });
+    });
+    run();
+    BOOST_REQUIRE(out->done());
+    return *out->value;
+  }
+};
+
+bool has_value(const std::shared_ptr<outcome<caf::message>>& out, int64_t x) {
+  return out->calls == 1 && out->value->match_elements<int64_t>() &&
+         out->value->get_as<int64_t>(0) == x;
+}
+
+template <class E>
+bool has_error(const std::shared_ptr<outcome<caf::message>>& out, E code) {
+  return out->calls == 1 && out->value->match_elements<caf::error>() &&
+         out->value->get_as<caf::error>(0) == code;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(worker_pool_suite, fixture)
+
+BOOST_AUTO_TEST_CASE(concurrency_never_exceeds_the_worker_count) {
+  auto pool = make_pool(3);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 7; ++i)
+    outs.push_back(ask(pool, i));
+  run();
+  BOOST_TEST(p->in_flight == 3);
+  BOOST_TEST(stats(pool).queued == 4u);
+  advance(30ms);
+  for (int64_t i = 0; i < 7; ++i)
+    BOOST_TEST(has_value(outs[i], i * 10));
+  BOOST_TEST(p->max_in_flight == 3);
+  // ceil(7 / 3) rounds of 10 ms.
+  BOOST_TEST(ms(outs[6]->at - outs[0]->at) == 20);
+}
+
+BOOST_AUTO_TEST_CASE(per_worker_limit_allows_that_many_tasks_per_worker) {
+  worker_pool_config cfg;
+  cfg.workers = 2;
+  cfg.max_in_flight_per_worker = 2;
+  auto pool = make_pool(cfg);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 8; ++i)
+    outs.push_back(ask(pool, i));
+  run();
+  BOOST_TEST(p->in_flight == 4);
+  advance(20ms);
+  for (auto& out : outs)
+    BOOST_TEST(out->calls == 1);
+  BOOST_TEST(p->max_in_flight == 4);
+  BOOST_TEST(ms(elapsed()) == 20);
+}
+
+BOOST_AUTO_TEST_CASE(a_long_task_does_not_hold_up_the_tasks_behind_it) {
+  p->react = [](int64_t x, int) { return reaction::reply_after(x == 0 ? 100ms : 10ms); };
+  auto pool = make_pool(2);
+  auto slow = ask(pool, 0);
+  std::vector<std::shared_ptr<outcome<caf::message>>> fast;
+  for (int64_t i = 1; i <= 3; ++i)
+    fast.push_back(ask(pool, i));
+  run();
+  advance(30ms);
+  // All three short tasks ran on the idle worker, one after another.
+  for (auto& out : fast)
+    BOOST_TEST(out->calls == 1);
+  BOOST_TEST(!slow->done());
+  BOOST_TEST(ms(fast[2]->at - fast[0]->at) == 20);
+  advance(70ms);
+  BOOST_TEST(has_value(slow, 0));
+}
+
+BOOST_AUTO_TEST_CASE(the_workers_errors_are_relayed_unchanged) {
+  p->react = [](int64_t x, int) {
+    return x == 2 ? reaction::fail_with(caf::make_error(error::not_owner), 5ms)
+                  : reaction::reply_after(5ms);
+  };
+  auto pool = make_pool(2);
+  auto ok = ask(pool, 1);
+  auto bad = ask(pool, 2);
+  run();
+  advance(5ms);
+  BOOST_TEST(has_value(ok, 10));
+  BOOST_TEST(has_error(bad, error::not_owner));
+  auto s = stats(pool);
+  BOOST_TEST(s.completed == 1u);
+  BOOST_TEST(s.failed == 1u);
+  BOOST_TEST(p->spawned.size() == 2u); // a failing answer is not a crash
+}
+
+BOOST_AUTO_TEST_CASE(higher_priority_runs_first) {
+  auto pool = make_pool(1);
+  BOOST_TEST(!control(pool, caf::make_message(pause_atom_v)));
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  outs.push_back(ask(pool, 0, 1));
+  outs.push_back(ask(pool, 0, 2));
+  outs.push_back(ask(pool, 5, 3));
+  outs.push_back(ask(pool, 1, 4));
+  outs.push_back(ask(pool, 5, 5));
+  outs.push_back(ask(pool, -3, 6));
+  run();
+  BOOST_TEST(p->calls == 0);
+  BOOST_TEST(!control(pool, caf::make_message(resume_atom_v)));
+  advance(60ms);
+  BOOST_TEST(p->order == (std::vector<int64_t>{3, 5, 4, 1, 2, 6}));
+  for (int64_t i = 0; i < 6; ++i)
+    BOOST_TEST(has_value(outs[i], (i + 1) * 10));
+}
+
+BOOST_AUTO_TEST_CASE(equal_priorities_run_in_arrival_order) {
+  auto pool = make_pool(1);
+  for (int64_t i = 0; i < 20; ++i)
+    ask(pool, 2, i);
+  run();
+  advance(200ms);
+  std::vector<int64_t> expected;
+  for (int64_t i = 0; i < 20; ++i)
+    expected.push_back(i);
+  BOOST_TEST(p->order == expected);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_queue_refuses_the_newest_by_default) {
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.queue_capacity = 2;
+  auto pool = make_pool(cfg);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 5; ++i)
+    outs.push_back(ask(pool, i));
+  run();
+  // One runs, two wait, two are refused at once.
+  BOOST_TEST(has_error(outs[3], error::overloaded));
+  BOOST_TEST(has_error(outs[4], error::overloaded));
+  BOOST_TEST(ms(outs[3]->at - now()) == 0);
+  advance(30ms);
+  for (int64_t i = 0; i < 3; ++i)
+    BOOST_TEST(has_value(outs[i], i * 10));
+  BOOST_TEST(stats(pool).rejected == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(drop_oldest_answers_the_oldest_queued_task_dropped) {
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.queue_capacity = 2;
+  cfg.overflow = overflow_policy::drop_oldest;
+  auto pool = make_pool(cfg);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 5; ++i)
+    outs.push_back(ask(pool, i));
+  run();
+  BOOST_TEST(has_error(outs[1], error::dropped));
+  BOOST_TEST(has_error(outs[2], error::dropped));
+  advance(30ms);
+  BOOST_TEST(has_value(outs[0], 0));
+  BOOST_TEST(has_value(outs[3], 30));
+  BOOST_TEST(has_value(outs[4], 40));
+  BOOST_TEST(stats(pool).dropped == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(drop_oldest_drops_from_the_lowest_priority) {
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.queue_capacity = 2;
+  cfg.overflow = overflow_policy::drop_oldest;
+  auto pool = make_pool(cfg);
+  auto running = ask(pool, 0, 0);
+  auto high = ask(pool, 5, 1);
+  auto low = ask(pool, 0, 2);
+  auto mid = ask(pool, 3, 3);    // pushes out `low`
+  auto lower = ask(pool, -1, 4); // lower than everything queued: refused itself
+  run();
+  BOOST_TEST(has_error(low, error::dropped));
+  BOOST_TEST(has_error(lower, error::dropped));
+  advance(30ms);
+  BOOST_TEST(has_value(running, 0));
+  BOOST_TEST(has_value(high, 10));
+  BOOST_TEST(has_value(mid, 30));
+  BOOST_TEST(p->order == (std::vector<int64_t>{0, 1, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_stuck_task_times_out_at_the_exact_time_and_its_worker_is_replaced) {
+  p->react = [](int64_t x, int) {
+    return x == 1 ? reaction::never() : reaction::reply_after(10ms);
+  };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.task_timeout = 50ms;
+  auto pool = make_pool(cfg);
+  advance(5ms);
+  auto stuck = ask(pool, 1);
+  auto next = ask(pool, 2);
+  run();
+  advance(49ms);
+  BOOST_TEST(!stuck->done());
+  advance(1ms);
+  BOOST_TEST(has_error(stuck, caf::sec::request_timeout));
+  BOOST_TEST(ms(stuck->at - start_time()) == 55);
+  // The stuck worker is gone, a fresh one took the waiting task.
+  BOOST_TEST(p->spawned.size() == 2u);
+  advance(10ms);
+  BOOST_TEST(has_value(next, 20));
+  BOOST_TEST(ms(next->at - start_time()) == 65);
+  auto s = stats(pool);
+  BOOST_TEST(s.timed_out == 1u);
+  BOOST_TEST(s.replaced == 1u);
+  BOOST_TEST(s.workers == 1u);
+  BOOST_TEST(s.running == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_late_answer_after_the_timeout_is_discarded) {
+  p->react = [](int64_t x, int) { return reaction::reply_after(x == 1 ? 80ms : 10ms); };
+  worker_pool_config cfg;
+  cfg.workers = 2;
+  cfg.task_timeout = 50ms;
+  auto pool = make_pool(cfg);
+  auto late = ask(pool, 1);
+  run();
+  advance(200ms);
+  BOOST_TEST(has_error(late, caf::sec::request_timeout));
+  auto s = stats(pool);
+  BOOST_TEST(s.completed == 0u);
+  BOOST_TEST(s.timed_out == 1u);
+  // Tasks finishing in time do not time out, and one timer serves them all.
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 2; i < 12; ++i)
+    outs.push_back(ask(pool, i));
+  run();
+  advance(200ms);
+  for (auto& out : outs)
+    BOOST_TEST(out->calls == 1);
+  BOOST_TEST(stats(pool).completed == 10u);
+  BOOST_TEST(stats(pool).timed_out == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_crashed_workers_task_is_redispatched) {
+  p->react = [](int64_t x, int attempt) {
+    if (x == 7 && attempt == 0)
+      return reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms);
+    return reaction::reply_after(10ms);
+  };
+  auto pool = make_pool(2);
+  auto crashing = ask(pool, 7);
+  auto other = ask(pool, 1);
+  run();
+  advance(5ms);
+  BOOST_TEST(!crashing->done());
+  BOOST_TEST(p->spawned.size() == 3u);
+  advance(10ms);
+  BOOST_TEST(has_value(crashing, 70));
+  BOOST_TEST(has_value(other, 10));
+  BOOST_TEST(ms(crashing->at - start_time()) == 15);
+  auto s = stats(pool);
+  BOOST_TEST(s.redelivered == 1u);
+  BOOST_TEST(s.replaced == 1u);
+  BOOST_TEST(s.quarantined == 0u);
+  BOOST_TEST(s.workers == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_crashing_every_worker_is_quarantined) {
+  p->react = [](int64_t x, int) {
+    if (x == 13)
+      return reaction::die_with(caf::make_error(caf::sec::runtime_error, "poison"), 1ms);
+    return reaction::reply_after(10ms);
+  };
+  worker_pool_config cfg;
+  cfg.workers = 2;
+  cfg.max_redeliveries = 2;
+  auto pool = make_pool(cfg);
+  auto poison = ask(pool, 13);
+  std::vector<std::shared_ptr<outcome<caf::message>>> others;
+  for (int64_t i = 0; i < 4; ++i)
+    others.push_back(ask(pool, i));
+  run();
+  advance(100ms);
+  BOOST_TEST(has_error(poison, caf::sec::runtime_error));
+  BOOST_TEST(p->attempts[13] == 3);
+  for (int64_t i = 0; i < 4; ++i)
+    BOOST_TEST(has_value(others[i], i * 10));
+  auto s = stats(pool);
+  BOOST_TEST(s.redelivered == 2u);
+  BOOST_TEST(s.quarantined == 1u);
+  BOOST_TEST(s.replaced == 3u);
+  BOOST_TEST(s.workers == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_killed_from_outside_is_replaced_and_its_task_rerun) {
+  p->react = [](int64_t, int) { return reaction::reply_after(10ms); };
+  auto pool = make_pool(1);
+  auto out = ask(pool, 4);
+  run();
+  BOOST_REQUIRE(p->spawned.size() == 1u);
+  advance(5ms);
+  kill(p->spawned[0]);
+  BOOST_TEST(p->spawned.size() == 2u);
+  advance(10ms);
+  BOOST_TEST(has_value(out, 40));
+  BOOST_TEST(stats(pool).redelivered == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(growing_under_load_starts_queued_work_at_once) {
+  auto pool = make_pool(1);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 6; ++i)
+    outs.push_back(ask(pool, i));
+  run();
+  BOOST_TEST(p->in_flight == 1);
+  BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{3})));
+  BOOST_TEST(p->in_flight == 3);
+  advance(20ms);
+  for (auto& out : outs)
+    BOOST_TEST(out->calls == 1);
+  BOOST_TEST(p->max_in_flight == 3);
+  BOOST_TEST(stats(pool).workers == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(shrinking_under_load_drops_no_work) {
+  auto pool = make_pool(3);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 9; ++i)
+    outs.push_back(ask(pool, i));
+  run();
+  BOOST_TEST(p->in_flight == 3);
+  BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{1})));
+  BOOST_TEST(stats(pool).workers == 1u);
+  advance(10ms);
+  // The retiring workers finished their tasks and left; one remains.
+  BOOST_TEST(p->in_flight == 1);
+  advance(60ms);
+  for (int64_t i = 0; i < 9; ++i)
+    BOOST_TEST(has_value(outs[i], i * 10));
+  BOOST_TEST(ms(elapsed()) == 70);
+  size_t alive = 0;
+  for (auto& w : p->spawned)
+    if (!caf::actor_cast<caf::abstract_actor*>(w)->getf(
+            caf::abstract_actor::is_terminated_flag))
+      ++alive;
+  BOOST_TEST(alive == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(resize_refuses_zero_and_growth_without_a_factory) {
+  auto pool = make_pool(2);
+  BOOST_TEST(control(pool, caf::make_message(resize_atom_v, uint64_t{0})) ==
+             error::invalid_config);
+  auto w = spawn(probe_worker, p);
+  auto fixed = spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{w});
+  BOOST_REQUIRE(fixed);
+  pools.push_back(*fixed);
+  BOOST_TEST(control(*fixed, caf::make_message(resize_atom_v, uint64_t{2})) ==
+             error::invalid_config);
+  BOOST_TEST(stats(*fixed).workers == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(pause_holds_dispatch_and_resume_restarts_it) {
+  auto pool = make_pool(2);
+  BOOST_TEST(!control(pool, caf::make_message(pause_atom_v)));
+  auto a = ask(pool, 1);
+  auto b = ask(pool, 2);
+  run();
+  advance(100ms);
+  BOOST_TEST(p->calls == 0);
+  BOOST_TEST(stats(pool).queued == 2u);
+  BOOST_TEST(!control(pool, caf::make_message(resume_atom_v)));
+  advance(10ms);
+  BOOST_TEST(has_value(a, 10));
+  BOOST_TEST(has_value(b, 20));
+  BOOST_TEST(ms(a->at - start_time()) == 110);
+}
+
+BOOST_AUTO_TEST_CASE(drain_answers_once_nothing_is_queued_or_running) {
+  auto pool = make_pool(2);
+  // Idle pool: at once.
+  BOOST_TEST(!control(pool, caf::make_message(drain_atom_v)));
+  for (int64_t i = 0; i < 5; ++i)
+    ask(pool, i);
+  auto drained = start<caf::error>([=](auto* self, auto done) {
+    self->request(pool, caf::infinite, drain_atom_v)
+        .then([=]() { done(caf::error{}); }, [=](caf::error& err) { done(err); });
+  });
+  run();
+  advance(29ms);
+  BOOST_TEST(!drained->done());
+  advance(1ms);
+  BOOST_REQUIRE(drained->done());
+  BOOST_TEST(!*drained->value);
+  BOOST_TEST(ms(drained->at - start_time()) == 30);
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_answers_every_queued_and_running_caller) {
+  p->react = [](int64_t, int) { return reaction::never(); };
+  auto pool = make_pool(2);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 5; ++i)
+    outs.push_back(ask(pool, i));
+  auto drained = start<caf::error>([=](auto* self, auto done) {
+    self->request(pool, caf::infinite, drain_atom_v)
+        .then([=]() { done(caf::error{}); }, [=](caf::error& err) { done(err); });
+  });
+  run();
+  BOOST_TEST(!control(pool, caf::make_message(shutdown_atom_v)));
+  for (auto& out : outs)
+    BOOST_TEST(has_error(out, error::shut_down));
+  BOOST_TEST(drained->calls == 1);
+  BOOST_TEST(*drained->value == error::shut_down);
+  // The pool and the workers it started are gone; later callers learn it.
+  auto after = ask(pool, 9);
+  run();
+  BOOST_TEST(has_error(after, caf::sec::request_receiver_down));
+  for (auto& w : p->spawned)
+    BOOST_TEST(caf::actor_cast<caf::abstract_actor*>(w)->getf(
+        caf::abstract_actor::is_terminated_flag));
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_pool_answers_every_caller_with_its_exit_reason) {
+  p->react = [](int64_t, int) { return reaction::never(); };
+  auto pool = make_pool(1);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 3; ++i)
+    outs.push_back(ask(pool, i));
+  run();
+  kill(pool);
+  for (auto& out : outs) {
+    BOOST_TEST(has_error(out, caf::exit_reason::kill));
+    BOOST_TEST(ms(out->at - start_time()) == 0);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(stats_count_and_time_the_tasks) {
+  p->react = [](int64_t x, int) {
+    if (x == 3)
+      return reaction::fail_with(caf::make_error(error::not_owner), 20ms);
+    return reaction::reply_after(10ms);
+  };
+  auto pool = make_pool(1);
+  for (int64_t i = 0; i < 4; ++i)
+    ask(pool, i);
+  run();
+  auto mid = stats(pool);
+  BOOST_TEST(mid.workers == 1u);
+  BOOST_TEST(mid.running == 1u);
+  BOOST_TEST(mid.queued == 3u);
+  advance(50ms);
+  auto s = stats(pool);
+  BOOST_TEST(s.completed == 3u);
+  BOOST_TEST(s.failed == 1u);
+  BOOST_TEST(s.running == 0u);
+  BOOST_TEST(s.queued == 0u);
+  // Waits were 0, 10, 20 and 30 ms; runs 10, 10, 10 and 20 ms.
+  BOOST_TEST(ms(s.wait_p50) == 10);
+  BOOST_TEST(ms(s.wait_p99) == 20);
+  BOOST_TEST(ms(s.run_p50) == 10);
+  BOOST_TEST(ms(s.run_p90) == 10);
+  BOOST_TEST(ms(s.run_p99) == 10);
+  auto run_max = s.run_p99;
+  ask(pool, 3);
+  run();
+  advance(20ms);
+  BOOST_TEST(ms(stats(pool).run_p99) == 20);
+  BOOST_TEST(ms(run_max) < ms(stats(pool).run_p99));
+}
+
+BOOST_AUTO_TEST_CASE(invalid_configs_are_refused_naming_the_field) {
+  auto refused = [&](worker_pool_config cfg, const std::string& field) {
+    auto pool = spawn_worker_pool(sys, cfg, factory());
+    BOOST_REQUIRE(!pool);
+    BOOST_TEST(pool.error() == error::invalid_config);
+    BOOST_TEST(sys.render(pool.error()).find(field) != std::string::npos,
+               sys.render(pool.error()) << " should name " << field);
+  };
+  worker_pool_config cfg;
+  cfg.workers = 0;
+  refused(cfg, "workers");
+  cfg = {};
+  cfg.queue_capacity = 0;
+  refused(cfg, "queue_capacity");
+  cfg = {};
+  cfg.task_timeout = -5ms;
+  refused(cfg, "task_timeout");
+  cfg = {};
+  cfg.task_timeout = caf::timespan::zero();
+  refused(cfg, "task_timeout");
+  cfg = {};
+  cfg.max_in_flight_per_worker = 0;
+  refused(cfg, "max_in_flight_per_worker");
+  cfg = {};
+  cfg.latency_samples = 0;
+  refused(cfg, "latency_samples");
+  BOOST_TEST(p->spawned.empty());
+  auto no_workers =
+      spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{});
+  BOOST_TEST(no_workers.error() == error::invalid_config);
+  auto null_worker =
+      spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{caf::actor{}});
+  BOOST_TEST(null_worker.error() == error::invalid_config);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_factory_is_refused_and_leaves_nothing_running) {
+  int started = 0;
+  worker_factory flaky = [&, p = p](caf::actor_system& s) {
+    if (++started == 3)
+      return caf::actor{};
+    auto hdl = s.spawn(probe_worker, p);
+    p->spawned.push_back(hdl);
+    return hdl;
+  };
+  auto pool = spawn_worker_pool(sys, worker_pool_config{}, flaky);
+  BOOST_REQUIRE(!pool);
+  BOOST_TEST(pool.error() == error::invalid_config);
+  run();
+  BOOST_TEST(p->spawned.size() == 2u);
+  BOOST_TEST(running() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_pool_over_existing_workers_leaves_them_running) {
+  auto a = spawn(probe_worker, p);
+  auto b = spawn(probe_worker, p);
+  auto pool = spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{a, b});
+  BOOST_REQUIRE(pool);
+  auto out = ask(*pool, 5);
+  run();
+  advance(10ms);
+  BOOST_TEST(has_value(out, 50));
+  BOOST_TEST(stats(*pool).workers == 2u);
+  auto before = running();
+  caf::anon_send_exit(*pool, caf::exit_reason::user_shutdown);
+  run();
+  // Only the pool itself left.
+  BOOST_TEST(running() == before - 1);
+  for (auto& w : {a, b})
+    BOOST_TEST(!caf::actor_cast<caf::abstract_actor*>(w)->getf(
+        caf::abstract_actor::is_terminated_flag));
+}
+
+BOOST_AUTO_TEST_CASE(without_a_factory_the_pool_shrinks_and_exits_with_no_workers) {
+  p->react = [](int64_t x, int) {
+    return x == 1 ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
+                  : reaction::reply_after(10ms);
+  };
+  worker_pool_config cfg;
+  cfg.max_redeliveries = 0;
+  auto a = spawn(probe_worker, p);
+  auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{a});
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  auto crash = ask(*pool, 1);
+  auto queued = ask(*pool, 2);
+  run();
+  advance(5ms);
+  BOOST_TEST(has_error(crash, caf::sec::runtime_error));
+  BOOST_TEST(has_error(queued, error::shut_down));
+}
+
+BOOST_AUTO_TEST_CASE(control_atoms_reach_the_workers_through_prioritized) {
+  // A worker that itself understands (stats_atom): the plain message is the
+  // pool's, the wrapped one is the worker's.
+  auto w = spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](stats_atom) { return int64_t{42}; }};
+  });
+  auto pool = spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{w});
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  auto out = send(*pool, prioritized(0, stats_atom_v));
+  run();
+  BOOST_TEST(has_value(out, 42));
+  BOOST_TEST(stats(*pool).completed == 1u);
+}
+
+// -- real scheduler -----------------------------------------------------------
+
+namespace {
+
+/// A worker that answers x * 2, and dies instead for about one call in 500.
+caf::behavior flaky_worker(caf::event_based_actor* self,
+                           std::shared_ptr<std::atomic<uint64_t>> seed) {
+  auto rng = std::make_shared<std::minstd_rand>(static_cast<uint32_t>(++*seed));
+  return {[self, rng](ask_atom, int64_t x) -> caf::result<int64_t> {
+    if ((*rng)() % 500 == 0) {
+      self->quit(caf::make_error(caf::sec::runtime_error, "random crash"));
+      return caf::make_error(caf::sec::runtime_error, "random crash");
+    }
+    return x * 2;
+  }};
+}
+
+} // namespace
+
+struct no_fixture {};
+
+BOOST_FIXTURE_TEST_CASE(every_caller_is_answered_exactly_once_under_random_crashes,
+                        no_fixture) {
+  real_time_fixture fix{std::chrono::seconds(120)};
+  constexpr int64_t tasks = 100000;
+  constexpr int64_t clients = 50;
+  auto seed = std::make_shared<std::atomic<uint64_t>>(0);
+  worker_pool_config cfg;
+  cfg.workers = 4;
+  cfg.max_in_flight_per_worker = 2;
+  cfg.queue_capacity = tasks;
+  cfg.max_redeliveries = 3;
+  auto pool = spawn_worker_pool(fix.sys, cfg, [seed](caf::actor_system& sys) {
+    return sys.spawn(flaky_worker, seed);
+  });
+  BOOST_REQUIRE(pool);
+  auto answers = std::make_shared<std::vector<std::atomic<int>>>(tasks);
+  std::atomic<int64_t> values{0}, errors{0};
+  completion_counter done;
+  auto hdl = *pool;
+  for (int64_t c = 0; c < clients; ++c)
+    fix.sys.spawn([&, c, hdl, answers](caf::event_based_actor* self) {
+      for (int64_t i = c; i < tasks; i += clients)
+        self->request(hdl, caf::infinite, ask_atom_v, i)
+            .then(
+                [&, i, answers](int64_t x) {
+                  if (x == i * 2)
+                    ++values;
+                  ++(*answers)[i];
+                  done.add();
+                },
+                [&, i, answers](caf::error&) {
+                  ++errors;
+                  ++(*answers)[i];
+                  done.add();
+                });
+    });
+  BOOST_REQUIRE(done.wait_for(tasks, std::chrono::seconds(100)));
+  int wrong = 0;
+  for (auto& n : *answers)
+    if (n.load() != 1)
+      ++wrong;
+  BOOST_TEST(wrong == 0);
+  BOOST_TEST(values + errors == tasks);
+  BOOST_TEST_MESSAGE("values " << values << ", errors " << errors);
+  // Crashes are re-dispatched: nearly every task got a value.
+  BOOST_TEST(values > tasks * 99 / 100);
+  caf::scoped_actor self{fix.sys};
+  self->request(hdl, caf::infinite, stats_atom_v)
+      .receive(
+          [&](worker_pool_stats& s) {
+            BOOST_TEST_MESSAGE("replaced " << s.replaced << ", redelivered "
+                                           << s.redelivered << ", quarantined "
+                                           << s.quarantined);
+            BOOST_TEST(s.replaced > 50u);
+            BOOST_TEST(s.completed + s.failed + s.quarantined == uint64_t(tasks));
+            BOOST_TEST(s.running == 0u);
+            BOOST_TEST(s.queued == 0u);
+          },
+          [&](caf::error& err) { BOOST_FAIL(fix.sys.render(err)); });
+  caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
