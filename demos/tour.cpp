@@ -8,6 +8,8 @@
 
 void dashboard_scenario(caf::actor_system& sys);
 void sequence_scenario(caf::actor_system& sys);
+void worker_pool_scenario(caf::actor_system& sys);
+void worker_pool_priority_scenario(caf::actor_system& sys);
 
 namespace {
 
@@ -26,6 +28,10 @@ void caf_main(caf::actor_system& sys, const actorkit::config& cfg) {
   stop stops[] = {
       {"Parallel: all, all_settled, map_limit (dashboard demo)", dashboard_scenario},
       {"Sequential: sequence, reduce, waterfall (sequence demo)", sequence_scenario},
+      {"Worker pool: bounded concurrency, crash re-dispatch, stuck workers (pool demo)",
+       worker_pool_scenario},
+      {"Priority pool: urgent work overtakes queued work (priority_pool demo)",
+       worker_pool_priority_scenario},
   };
   int n = 0;
   for (auto& s : stops) {

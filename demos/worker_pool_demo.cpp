@@ -1,0 +1,162 @@
+// Worker pool: the lesson's PromisePool, as a group of worker actors behind one
+// pool actor.
+//
+// Twenty user fetches (100 ms each) go through a pool of three workers: the
+// workers print how many fetches are in flight (never more than three) and the
+// whole batch takes about ceil(20 / 3) x 100 ms. Then a worker crashes in the
+// middle of a fetch: the pool replaces it and runs the fetch again on another
+// worker. Last, a worker gets stuck: after the task timeout its caller is
+// answered, the worker is killed and a fresh one takes over.
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/worker_pool.hpp>
+#include <actorkit/patterns/execute_all.hpp>
+
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+long long ms_since(steady::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0)
+      .count();
+}
+
+/// What the fetch workers share: how many fetches run right now, the most
+/// ever, and which users misbehave.
+struct fetch_env {
+  std::atomic<int> in_flight{0};
+  std::atomic<int> max_in_flight{0};
+  std::atomic<bool> crash_once_on_13{false};
+  std::atomic<bool> hang_on_99{false};
+  std::atomic<bool> verbose{true};
+};
+
+/// A worker fetching (ask_atom, id) -> "user <id>" after 100 ms.
+caf::behavior fetch_worker(caf::event_based_actor* self, fetch_env* env) {
+  auto pending = std::make_shared<
+      std::unordered_map<int64_t, caf::typed_response_promise<std::string>>>();
+  return {
+      [=](actorkit::ask_atom, int64_t id) -> caf::result<std::string> {
+        auto rp = self->make_response_promise<std::string>();
+        if (id == 13 && env->crash_once_on_13.exchange(false)) {
+          std::cout << "  worker crashes while fetching user 13\n";
+          self->quit(caf::make_error(caf::sec::runtime_error, "worker crashed"));
+          return rp;
+        }
+        if (id == 99 && env->hang_on_99) {
+          std::cout << "  worker got stuck fetching user 99\n";
+          return rp; // never delivered
+        }
+        auto now = ++env->in_flight;
+        auto prev = env->max_in_flight.load();
+        while (now > prev && !env->max_in_flight.compare_exchange_weak(prev, now)) {
+        }
+        if (env->verbose)
+          std::cout << "  fetch user " << id << " started, in flight: " << now << "\n";
+        pending->emplace(id, rp);
+        self->delayed_send(self, 100ms, actorkit::done_atom_v, id);
+        return rp;
+      },
+      [=](actorkit::done_atom, int64_t id) {
+        auto i = pending->find(id);
+        if (i == pending->end())
+          return;
+        --env->in_flight;
+        i->second.deliver("user " + std::to_string(id));
+        pending->erase(i);
+      },
+  };
+}
+
+std::vector<caf::message> fetches(int64_t first, int64_t last) {
+  std::vector<caf::message> result;
+  for (auto id = first; id <= last; ++id)
+    result.push_back(caf::make_message(actorkit::ask_atom_v, id));
+  return result;
+}
+
+actorkit::worker_pool_stats stats_of(caf::scoped_actor& self, const caf::actor& pool) {
+  actorkit::worker_pool_stats result;
+  self->request(pool, caf::infinite, actorkit::stats_atom_v)
+      .receive([&](actorkit::worker_pool_stats& s) { result = s; }, [&](caf::error&) {});
+  return result;
+}
+
+} // namespace
+
+void worker_pool_scenario(caf::actor_system& sys) {
+  caf::scoped_actor self{sys};
+  fetch_env env;
+  actorkit::worker_pool_config cfg;
+  cfg.workers = 3;
+  cfg.task_timeout = 300ms;
+  auto pool = actorkit::spawn_worker_pool(
+      sys, cfg, [&env](caf::actor_system& s) { return s.spawn(fetch_worker, &env); });
+  if (!pool) {
+    std::cout << "pool refused: " << sys.render(pool.error()) << "\n";
+    return;
+  }
+
+  std::cout << "20 user fetches through a pool of 3 workers (100 ms each)\n";
+  auto t0 = steady::now();
+  auto users = actorkit::execute_all<std::string>(self, *pool, fetches(1, 20));
+  auto took = ms_since(t0);
+  if (users)
+    std::cout << "  fetched " << users->size() << " users, first \"" << users->front()
+              << "\", last \"" << users->back() << "\"\n";
+  else
+    std::cout << "  failed: " << sys.render(users.error()) << "\n";
+  std::cout << "  most in flight at once: " << env.max_in_flight << ", time: " << took
+            << " ms (ceil(20 / 3) x 100 ms = 700 ms)\n";
+
+  std::cout << "\nA worker crashes in the middle of a fetch\n";
+  env.verbose = false;
+  env.crash_once_on_13 = true;
+  auto again = actorkit::execute_all<std::string>(self, *pool, fetches(12, 14));
+  if (again)
+    std::cout << "  all three answered: " << (*again)[0] << ", " << (*again)[1] << ", "
+              << (*again)[2] << "\n";
+  auto s = stats_of(self, *pool);
+  std::cout << "  re-dispatched: " << s.redelivered
+            << ", workers replaced: " << s.replaced << ", workers now: " << s.workers
+            << "\n";
+
+  std::cout << "\nA worker gets stuck (task timeout 300 ms)\n";
+  env.hang_on_99 = true;
+  t0 = steady::now();
+  auto stuck = actorkit::execute_all_settled<std::string>(
+      self, *pool,
+      {caf::make_message(actorkit::ask_atom_v, int64_t{99}),
+       caf::make_message(actorkit::ask_atom_v, int64_t{7})});
+  std::cout << "  user 99: " << (stuck[0] ? *stuck[0] : sys.render(stuck[0].error()))
+            << " after " << ms_since(t0) << " ms\n";
+  std::cout << "  user 7: " << (stuck[1] ? *stuck[1] : sys.render(stuck[1].error()))
+            << "\n";
+  s = stats_of(self, *pool);
+  std::cout << "  timed out: " << s.timed_out << ", workers replaced: " << s.replaced
+            << ", workers now: " << s.workers << ", running: " << s.running << "\n";
+  auto after = actorkit::execute_all<std::string>(self, *pool, fetches(30, 32));
+  std::cout << "  the pool keeps working: " << (after ? after->size() : 0)
+            << " more users fetched\n";
+  self->send(*pool, actorkit::shutdown_atom_v);
+}
+
+#ifndef ACTORKIT_TOUR
+void caf_main(caf::actor_system& sys, const actorkit::config& cfg) {
+  if (auto err = actorkit::apply_options(cfg)) {
+    std::cerr << sys.render(err) << "\n";
+    return;
+  }
+  worker_pool_scenario(sys);
+}
+
+CAF_MAIN()
+#endif
