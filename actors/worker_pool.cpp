@@ -129,7 +129,12 @@ public:
 
   caf::match_case::result invoke(caf::detail::invoke_result_visitor&,
                                  caf::type_erased_tuple& xs) override {
-    auto msg = caf::message::copy(xs);
+    // The answer is relayed as is: take it out of the mailbox element rather
+    // than copying it.
+    auto* current = self_->current_mailbox_element();
+    auto msg = current != nullptr && &current->content() == &xs
+                   ? current->move_content_to_message()
+                   : caf::message::copy(xs);
     on_reply(self_, task_id_, worker_id_, msg);
     return caf::match_case::match;
   }

@@ -1,0 +1,306 @@
+// actorkit::worker_pool beside caf::actor_pool (round robin) and, where the
+// Boost headers are installed, boost::asio::thread_pool, in the same process,
+// on two actor systems: one with --scheduler.max-threads=2 and one with CAF's
+// default thread count (state.range(0): 2 or 0).
+//
+// - uniform/*: a batch of tiny tasks ((ask_atom, x) -> x) sent at once by one
+//   driver actor; items/s is tasks/s.
+// - heavy_tailed/*: tasks that block their worker (simulated blocking I/O,
+//   detached workers): 100 us each, but 1% take 100x longer (10 ms). The long
+//   ones are either at seeded random positions or every 100th task.
+// - memory/*: bytes per task while N requests wait, in a paused pool versus
+//   N requests waiting in a plain mailbox (counter bytes_per_task).
+#include <benchmark/benchmark.h>
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include <caf/actor_pool.hpp>
+#include <caf/all.hpp>
+
+#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/worker_pool.hpp>
+
+#if __has_include(<boost/asio/thread_pool.hpp>)
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#define ACTORKIT_BENCH_ASIO 1
+#endif
+
+namespace {
+
+using namespace actorkit;
+using namespace std::chrono_literals;
+
+constexpr int64_t uniform_batch = 10000;
+constexpr size_t workers = 4;
+
+struct systems {
+  actorkit::config cfg2;
+  actorkit::config cfg_default;
+  std::unique_ptr<caf::actor_system> two;
+  std::unique_ptr<caf::actor_system> dflt;
+
+  systems() {
+    cfg2.set("scheduler.max-threads", 2);
+    two = std::make_unique<caf::actor_system>(cfg2);
+    dflt = std::make_unique<caf::actor_system>(cfg_default);
+  }
+
+  caf::actor_system& get(int64_t which) { return which == 2 ? *two : *dflt; }
+};
+
+// Built on first use, torn down at the end of main(): destroying actor
+// systems during static destruction corrupts the heap.
+std::unique_ptr<systems> systems_instance;
+
+systems& sys_pool() {
+  if (!systems_instance)
+    systems_instance = std::make_unique<systems>();
+  return *systems_instance;
+}
+
+caf::behavior echo_impl() {
+  return {[](ask_atom, int64_t x) { return x; }};
+}
+
+// Sends (ask_atom, i) for i in [0, n) to `target` at once and answers n when
+// every reply arrived.
+caf::behavior driver_impl(caf::event_based_actor* self, caf::actor target) {
+  return {[=](run_atom, int64_t n) {
+    auto rp = self->make_response_promise<int64_t>();
+    auto left = std::make_shared<int64_t>(n);
+    for (int64_t i = 0; i < n; ++i)
+      self->request(target, caf::infinite, ask_atom_v, i)
+          .then(
+              [=](int64_t) mutable {
+                if (--*left == 0)
+                  rp.deliver(n);
+              },
+              [=](caf::error& err) mutable { rp.deliver(err); });
+    return rp;
+  }};
+}
+
+caf::actor make_actorkit_pool(caf::actor_system& sys, worker_factory f) {
+  worker_pool_config cfg;
+  cfg.workers = workers;
+  cfg.queue_capacity = 1 << 20;
+  return *spawn_worker_pool(sys, cfg, std::move(f));
+}
+
+caf::actor make_caf_pool(caf::actor_system& sys, std::function<caf::actor()> f) {
+  return caf::actor_pool::make(sys.dummy_execution_unit(), workers, f,
+                               caf::actor_pool::round_robin());
+}
+
+void run_batches(benchmark::State& state, caf::actor_system& sys, caf::actor target,
+                 int64_t batch) {
+  auto driver = sys.spawn(driver_impl, target);
+  caf::scoped_actor self{sys};
+  for (auto _ : state) {
+    self->request(driver, caf::infinite, run_atom_v, batch)
+        .receive([](int64_t) {},
+                 [&](caf::error& e) { state.SkipWithError(to_string(e).c_str()); });
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.counters["threads"] = static_cast<double>(state.range(0));
+  self->send_exit(driver, caf::exit_reason::user_shutdown);
+  self->send_exit(target, caf::exit_reason::user_shutdown);
+}
+
+// -- uniform tiny tasks -------------------------------------------------------
+
+void uniform_actorkit(benchmark::State& state) {
+  auto& sys = sys_pool().get(state.range(0));
+  auto pool = make_actorkit_pool(sys, make_worker_factory(echo_impl));
+  run_batches(state, sys, pool, uniform_batch);
+}
+
+void uniform_caf_pool(benchmark::State& state) {
+  auto& sys = sys_pool().get(state.range(0));
+  auto pool = make_caf_pool(sys, [&sys] { return sys.spawn(echo_impl); });
+  run_batches(state, sys, pool, uniform_batch);
+}
+
+#ifdef ACTORKIT_BENCH_ASIO
+void uniform_asio(benchmark::State& state) {
+  boost::asio::thread_pool tp{workers};
+  for (auto _ : state) {
+    std::mutex mtx;
+    std::condition_variable cv;
+    int64_t left = uniform_batch;
+    std::atomic<int64_t> sum{0};
+    for (int64_t i = 0; i < uniform_batch; ++i)
+      boost::asio::post(tp, [&, i] {
+        sum += i;
+        std::lock_guard<std::mutex> guard{mtx};
+        if (--left == 0)
+          cv.notify_one();
+      });
+    std::unique_lock<std::mutex> guard{mtx};
+    cv.wait(guard, [&] { return left == 0; });
+    benchmark::DoNotOptimize(sum.load());
+  }
+  state.SetItemsProcessed(state.iterations() * uniform_batch);
+  tp.join();
+}
+#endif
+
+// -- heavy-tailed blocking tasks ----------------------------------------------
+
+constexpr int64_t tail_batch = 400;
+
+// Which tasks of a batch are the long ones: 1% of them.
+std::shared_ptr<const std::unordered_set<int64_t>> long_tasks(bool periodic) {
+  auto result = std::make_shared<std::unordered_set<int64_t>>();
+  std::minstd_rand rng{42};
+  for (int64_t i = 0; i < tail_batch / 100; ++i)
+    result->insert(periodic
+                       ? i * 100
+                       : static_cast<int64_t>(rng() % static_cast<uint32_t>(tail_batch)));
+  while (!periodic && result->size() < static_cast<size_t>(tail_batch / 100))
+    result->insert(static_cast<int64_t>(rng() % static_cast<uint32_t>(tail_batch)));
+  return result;
+}
+
+caf::behavior blocking_impl(std::shared_ptr<const std::unordered_set<int64_t>> slow) {
+  return {[slow](ask_atom, int64_t x) {
+    // Stands for blocking I/O in a detached worker.
+    std::this_thread::sleep_for(slow->count(x) > 0 ? 10ms : 100us);
+    return x;
+  }};
+}
+
+void tail_actorkit(benchmark::State& state) {
+  auto& sys = sys_pool().get(state.range(0));
+  auto slow = long_tasks(state.range(1) == 1);
+  auto pool = make_actorkit_pool(sys, [slow](caf::actor_system& s) {
+    return caf::actor_cast<caf::actor>(s.spawn<caf::detached>(blocking_impl, slow));
+  });
+  run_batches(state, sys, pool, tail_batch);
+}
+
+void tail_caf_pool(benchmark::State& state) {
+  auto& sys = sys_pool().get(state.range(0));
+  auto slow = long_tasks(state.range(1) == 1);
+  auto pool = make_caf_pool(sys, [&sys, slow] {
+    return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(blocking_impl, slow));
+  });
+  run_batches(state, sys, pool, tail_batch);
+}
+
+// -- memory per queued task ---------------------------------------------------
+
+constexpr int64_t memory_tasks = 100000;
+
+size_t heap_in_use() {
+  return mallinfo2().uordblks;
+}
+
+// Sends n requests to `target` and answers once they are all sent.
+caf::behavior sender_impl(caf::event_based_actor* self, caf::actor target) {
+  return {[=](run_atom, int64_t n) {
+    for (int64_t i = 0; i < n; ++i)
+      self->request(target, caf::infinite, ask_atom_v, i).then([](int64_t) {});
+    return n;
+  }};
+}
+
+void memory_pool(benchmark::State& state) {
+  auto& sys = sys_pool().get(state.range(0));
+  auto pool = make_actorkit_pool(sys, make_worker_factory(echo_impl));
+  caf::scoped_actor self{sys};
+  self->request(pool, caf::infinite, pause_atom_v).receive([] {}, [](caf::error&) {});
+  double per_task = 0;
+  for (auto _ : state) {
+    auto sender = sys.spawn(sender_impl, pool);
+    auto before = heap_in_use();
+    self->request(sender, caf::infinite, run_atom_v, memory_tasks)
+        .receive([](int64_t) {}, [](caf::error&) {});
+    // Wait until the pool took every request out of its mailbox.
+    for (uint64_t queued = 0; queued < static_cast<uint64_t>(memory_tasks);)
+      self->request(pool, caf::infinite, stats_atom_v)
+          .receive([&](worker_pool_stats& s) { queued = s.queued; },
+                   [&](caf::error&) { queued = memory_tasks; });
+    per_task = static_cast<double>(heap_in_use() - before) / memory_tasks;
+    state.PauseTiming();
+    self->send_exit(sender, caf::exit_reason::user_shutdown);
+    self->request(pool, caf::infinite, resume_atom_v).receive([] {}, [](caf::error&) {});
+    self->request(pool, caf::infinite, drain_atom_v).receive([] {}, [](caf::error&) {});
+    self->request(pool, caf::infinite, pause_atom_v).receive([] {}, [](caf::error&) {});
+    state.ResumeTiming();
+  }
+  state.counters["bytes_per_task"] = per_task;
+  self->send_exit(pool, caf::exit_reason::user_shutdown);
+}
+
+void memory_mailbox(benchmark::State& state) {
+  auto& sys = sys_pool().get(state.range(0));
+  double per_task = 0;
+  for (auto _ : state) {
+    // The requests wait in the mailbox of a blocking actor that is not
+    // receiving yet.
+    caf::scoped_actor target{sys};
+    caf::scoped_actor self{sys};
+    auto sender = sys.spawn(sender_impl, caf::actor{target});
+    auto before = heap_in_use();
+    self->request(sender, caf::infinite, run_atom_v, memory_tasks)
+        .receive([](int64_t) {}, [](caf::error&) {});
+    per_task = static_cast<double>(heap_in_use() - before) / memory_tasks;
+    state.PauseTiming();
+    self->send_exit(sender, caf::exit_reason::user_shutdown);
+    state.ResumeTiming();
+  }
+  state.counters["bytes_per_task"] = per_task;
+}
+
+void sched_args(benchmark::internal::Benchmark* b) {
+  for (int64_t threads : {2, 0})
+    b->Args({threads});
+  b->UseRealTime();
+}
+
+void tail_args(benchmark::internal::Benchmark* b) {
+  for (int64_t threads : {2, 0})
+    for (int64_t periodic : {0, 1})
+      b->Args({threads, periodic});
+  b->UseRealTime();
+}
+
+void memory_args(benchmark::internal::Benchmark* b) {
+  for (int64_t threads : {2, 0})
+    b->Args({threads});
+  b->Iterations(3)->UseRealTime();
+}
+
+BENCHMARK(uniform_actorkit)->Name("uniform/worker_pool")->Apply(sched_args);
+BENCHMARK(uniform_caf_pool)->Name("uniform/caf_actor_pool")->Apply(sched_args);
+#ifdef ACTORKIT_BENCH_ASIO
+BENCHMARK(uniform_asio)->Name("uniform/asio_thread_pool")->UseRealTime();
+#endif
+BENCHMARK(tail_actorkit)->Name("heavy_tailed/worker_pool")->Apply(tail_args);
+BENCHMARK(tail_caf_pool)->Name("heavy_tailed/caf_actor_pool")->Apply(tail_args);
+BENCHMARK(memory_pool)->Name("memory/worker_pool")->Apply(memory_args);
+BENCHMARK(memory_mailbox)->Name("memory/mailbox")->Apply(memory_args);
+
+} // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  systems_instance.reset();
+  return 0;
+}
