@@ -6,8 +6,9 @@
 // - uniform/*: a batch of tiny tasks ((ask_atom, x) -> x) sent at once by one
 //   driver actor; items/s is tasks/s.
 // - heavy_tailed/*: tasks that block their worker (simulated blocking I/O,
-//   detached workers): 100 us each, but 1% take 100x longer (10 ms). The long
-//   ones are either at seeded random positions or every 100th task.
+//   detached workers): 100 us each, but 1% take 100x longer (10 ms), in
+//   batches of 1000. The long ones are either at seeded random positions
+//   (state.range(1) == 0) or every 100th task (state.range(1) == 1).
 // - memory/*: bytes per task while N requests wait, in a paused pool versus
 //   N requests waiting in a plain mailbox (counter bytes_per_task).
 #include <benchmark/benchmark.h>
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -41,7 +43,13 @@ namespace {
 using namespace actorkit;
 using namespace std::chrono_literals;
 
-constexpr int64_t uniform_batch = 10000;
+// Tasks per uniform batch; WORKER_POOL_BENCH_BATCH overrides it, so that
+// callgrind runs can take (Ir(3N) - Ir(N)) / 2N per task.
+const int64_t uniform_batch = [] {
+  if (auto* env = std::getenv("WORKER_POOL_BENCH_BATCH"))
+    return static_cast<int64_t>(std::atoll(env));
+  return int64_t{10000};
+}();
 constexpr size_t workers = 4;
 
 struct systems {
@@ -158,7 +166,7 @@ void uniform_asio(benchmark::State& state) {
 
 // -- heavy-tailed blocking tasks ----------------------------------------------
 
-constexpr int64_t tail_batch = 400;
+constexpr int64_t tail_batch = 1000;
 
 // Which tasks of a batch are the long ones: 1% of them.
 std::shared_ptr<const std::unordered_set<int64_t>> long_tasks(bool periodic) {
