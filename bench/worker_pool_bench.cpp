@@ -99,9 +99,11 @@ caf::behavior driver_impl(caf::event_based_actor* self, caf::actor target) {
   }};
 }
 
-caf::actor make_actorkit_pool(caf::actor_system& sys, worker_factory f) {
+caf::actor make_actorkit_pool(caf::actor_system& sys, worker_factory f,
+                              size_t per_worker = 1) {
   worker_pool_config cfg;
   cfg.workers = workers;
+  cfg.max_in_flight_per_worker = per_worker;
   cfg.queue_capacity = 1 << 20;
   return *spawn_worker_pool(sys, cfg, std::move(f));
 }
@@ -189,12 +191,19 @@ caf::behavior blocking_impl(std::shared_ptr<const std::unordered_set<int64_t>> s
   }};
 }
 
+// state.range(2): max_in_flight_per_worker. With 2, the next task already
+// waits in the worker's mailbox when the current one ends, hiding the round
+// trip through the pool, at the price of at most one task queued behind a
+// long one.
 void tail_actorkit(benchmark::State& state) {
   auto& sys = sys_pool().get(state.range(0));
   auto slow = long_tasks(state.range(1) == 1);
-  auto pool = make_actorkit_pool(sys, [slow](caf::actor_system& s) {
-    return caf::actor_cast<caf::actor>(s.spawn<caf::detached>(blocking_impl, slow));
-  });
+  auto pool = make_actorkit_pool(
+      sys,
+      [slow](caf::actor_system& s) {
+        return caf::actor_cast<caf::actor>(s.spawn<caf::detached>(blocking_impl, slow));
+      },
+      static_cast<size_t>(state.range(2)));
   run_batches(state, sys, pool, tail_batch);
 }
 
@@ -285,6 +294,14 @@ void tail_args(benchmark::internal::Benchmark* b) {
   b->UseRealTime();
 }
 
+void tail_pool_args(benchmark::internal::Benchmark* b) {
+  for (int64_t threads : {2, 0})
+    for (int64_t periodic : {0, 1})
+      for (int64_t per_worker : {1, 2})
+        b->Args({threads, periodic, per_worker});
+  b->UseRealTime();
+}
+
 void memory_args(benchmark::internal::Benchmark* b) {
   for (int64_t threads : {2, 0})
     b->Args({threads});
@@ -296,7 +313,7 @@ BENCHMARK(uniform_caf_pool)->Name("uniform/caf_actor_pool")->Apply(sched_args);
 #ifdef ACTORKIT_BENCH_ASIO
 BENCHMARK(uniform_asio)->Name("uniform/asio_thread_pool")->UseRealTime();
 #endif
-BENCHMARK(tail_actorkit)->Name("heavy_tailed/worker_pool")->Apply(tail_args);
+BENCHMARK(tail_actorkit)->Name("heavy_tailed/worker_pool")->Apply(tail_pool_args);
 BENCHMARK(tail_caf_pool)->Name("heavy_tailed/caf_actor_pool")->Apply(tail_args);
 BENCHMARK(memory_pool)->Name("memory/worker_pool")->Apply(memory_args);
 BENCHMARK(memory_mailbox)->Name("memory/mailbox")->Apply(memory_args);
