@@ -175,6 +175,12 @@ struct fixture : virtual_time_fixture {
   }
 };
 
+using typed_worker = caf::typed_actor<caf::replies_to<ask_atom, int64_t>::with<int64_t>>;
+
+typed_worker::behavior_type typed_worker_impl() {
+  return {[](ask_atom, int64_t x) { return x + 1; }};
+}
+
 bool has_value(const std::shared_ptr<outcome<caf::message>>& out, int64_t x) {
   return out->calls == 1 && out->value->match_elements<int64_t>() &&
          out->value->get_as<int64_t>(0) == x;
@@ -719,6 +725,20 @@ BOOST_AUTO_TEST_CASE(without_a_factory_the_pool_shrinks_and_exits_with_no_worker
   advance(5ms);
   BOOST_TEST(has_error(crash, caf::sec::runtime_error));
   BOOST_TEST(has_error(queued, error::shut_down));
+}
+
+BOOST_AUTO_TEST_CASE(typed_workers_come_from_make_worker_factory) {
+  worker_pool_config cfg;
+  cfg.workers = 2;
+  auto pool = spawn_worker_pool(sys, cfg, make_worker_factory(typed_worker_impl));
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  auto a = ask(*pool, 4);
+  auto b = ask(*pool, 5);
+  run();
+  BOOST_TEST(has_value(a, 5));
+  BOOST_TEST(has_value(b, 6));
+  BOOST_TEST(stats(*pool).workers == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(control_atoms_reach_the_workers_through_prioritized) {
