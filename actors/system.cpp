@@ -4,6 +4,7 @@
 #include <caf/message.hpp>
 
 #include <actorkit/actors/log.hpp>
+#include <actorkit/actors/mutex.hpp>
 
 namespace actorkit {
 

@@ -12,6 +12,11 @@
 #include <caf/error.hpp>
 #include <caf/type_id.hpp>
 
+namespace actorkit {
+struct lease;
+struct mutex_stats;
+} // namespace actorkit
+
 CAF_BEGIN_TYPE_ID_BLOCK(actorkit, caf::first_custom_type_id)
 
 // Generic verbs shared by components and test doubles.
@@ -27,5 +32,21 @@ CAF_ADD_ATOM(actorkit, actorkit, script_atom, "ak_script")
 
 // Error contexts: all_failed carries every cause.
 CAF_ADD_TYPE_ID(actorkit, (std::vector<caf::error>))
+
+// Mutex (actors/mutex.hpp).
+CAF_ADD_ATOM(actorkit, actorkit, acquire_atom, "ak_acquire")
+CAF_ADD_ATOM(actorkit, actorkit, try_acquire_atom, "ak_try_acq")
+CAF_ADD_ATOM(actorkit, actorkit, release_atom, "ak_release")
+CAF_ADD_ATOM(actorkit, actorkit, expire_atom, "ak_expire")
+CAF_ADD_ATOM(actorkit, actorkit, wait_over_atom, "ak_waited")
+CAF_ADD_TYPE_ID(actorkit, (actorkit::lease))
+CAF_ADD_TYPE_ID(actorkit, (actorkit::mutex_stats))
+
+// Serialized state, latest-wins gate, versioned state.
+CAF_ADD_ATOM(actorkit, actorkit, get_atom, "ak_get")
+CAF_ADD_ATOM(actorkit, actorkit, update_atom, "ak_update")
+CAF_ADD_ATOM(actorkit, actorkit, submit_atom, "ak_submit")
+CAF_ADD_ATOM(actorkit, actorkit, cancel_atom, "ak_cancel")
+CAF_ADD_ATOM(actorkit, actorkit, put_atom, "ak_put")
 
 CAF_END_TYPE_ID_BLOCK(actorkit)
