@@ -15,6 +15,8 @@
 namespace actorkit {
 struct lease;
 struct mutex_stats;
+struct latest_wins_stats;
+struct version_ack;
 } // namespace actorkit
 
 CAF_BEGIN_TYPE_ID_BLOCK(actorkit, caf::first_custom_type_id)
@@ -48,5 +50,7 @@ CAF_ADD_ATOM(actorkit, actorkit, update_atom, "ak_update")
 CAF_ADD_ATOM(actorkit, actorkit, submit_atom, "ak_submit")
 CAF_ADD_ATOM(actorkit, actorkit, cancel_atom, "ak_cancel")
 CAF_ADD_ATOM(actorkit, actorkit, put_atom, "ak_put")
+CAF_ADD_TYPE_ID(actorkit, (actorkit::latest_wins_stats))
+CAF_ADD_TYPE_ID(actorkit, (actorkit::version_ack))
 
 CAF_END_TYPE_ID_BLOCK(actorkit)
