@@ -8,6 +8,8 @@
 
 void dashboard_scenario(caf::actor_system& sys);
 void sequence_scenario(caf::actor_system& sys);
+void mutex_scenario(caf::actor_system& sys);
+void latest_wins_scenario(caf::actor_system& sys);
 
 namespace {
 
@@ -26,6 +28,9 @@ void caf_main(caf::actor_system& sys, const actorkit::config& cfg) {
   stop stops[] = {
       {"Parallel: all, all_settled, map_limit (dashboard demo)", dashboard_scenario},
       {"Sequential: sequence, reduce, waterfall (sequence demo)", sequence_scenario},
+      {"Race conditions: mutex, with_lock, serialized state (mutex demo)",
+       mutex_scenario},
+      {"Latest wins: search-as-you-type (latest_wins demo)", latest_wins_scenario},
   };
   int n = 0;
   for (auto& s : stops) {
