@@ -225,7 +225,8 @@ caf::behavior gate_impl(self_ptr self, latest_wins_config cfg,
         auto version = ++st.next_version;
         ks.newest = version;
         ++st.stats.submitted;
-        if (ks.queued) {
+        auto was_queued = ks.queued.has_value();
+        if (was_queued) {
           ++st.stats.superseded;
           ++st.stats.dropped_before_run;
           answer(self, ks.queued->version,
@@ -246,8 +247,10 @@ caf::behavior gate_impl(self_ptr self, latest_wins_config cfg,
         if (st.in_flight < st.cfg.max_in_flight) {
           dispatch(self, key, ks, std::move(j));
         } else {
+          // A key already waiting keeps its place in line.
           ks.queued = std::move(j);
-          st.ready.push_back(key);
+          if (!was_queued)
+            st.ready.push_back(key);
         }
         return rp;
       },

@@ -51,6 +51,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/duration.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/expected.hpp>
 #include <caf/message.hpp>
@@ -122,7 +123,9 @@ struct latest_wins_config {
   /// Most keys with work waiting or running; positive. Beyond it a submit
   /// for a new key is answered `error::overloaded`.
   size_t max_keys = 10000;
-  /// Timeout of each request to the worker; positive.
+  /// Timeout of each request to the worker; positive, or `no_limit` for
+  /// none (saves a clock entry per request; a worker that never answers then
+  /// holds its caller and its slot until the gate exits).
   caf::timespan worker_timeout = std::chrono::seconds(30);
 };
 
@@ -153,7 +156,8 @@ caf::expected<latest_wins_actor<R>> spawn_latest_wins(caf::actor_system& sys,
   detail::latest_wins_sender sender = [](caf::event_based_actor* self,
                                          const caf::actor& worker, caf::timespan timeout,
                                          const caf::message& request, auto on_reply) {
-    self->request(worker, timeout, request)
+    auto t = timeout == no_limit ? caf::duration{caf::infinite} : caf::duration{timeout};
+    self->request(worker, t, request)
         .then([on_reply](R& x) { on_reply(caf::make_message(std::move(x)), false); },
               [on_reply](caf::error& e) {
                 on_reply(caf::make_message(std::move(e)), true);

@@ -29,7 +29,9 @@
 ///   (stats_atom) -> mutex_stats
 ///   (expire_atom, token), (wait_over_atom, waiter id): the mutex's own timers.
 ///
-/// The holder is the actor that sent the acquire. The mutex monitors it: when
+/// The lock is not reentrant: a holder that acquires again waits behind
+/// itself (until its wait timeout). The holder is the actor that sent the
+/// acquire. The mutex monitors it: when
 /// it dies holding the lock, the lock passes to the next waiter (logged at
 /// info on "actorkit.mutex"); a waiter that dies is dropped from the queue.
 /// When the mutex itself exits, every waiter is answered `error::shut_down`.

@@ -9,7 +9,7 @@
 //   to completion. The counter `worker_calls_per_burst` is how much stale
 //   work still reached the worker.
 //
-// `latest_wins_bench count <gate|plain> <n>` runs `n` sequential updates
+// `latest_wins_bench count <gate|gate30|plain> <n>` runs `n` sequential updates
 // outside Google Benchmark, for instruction counts under callgrind.
 #include <benchmark/benchmark.h>
 
@@ -117,11 +117,13 @@ struct setup {
   caf::actor worker;
   caf::actor gate;
 
-  setup(caf::actor_system& s, size_t max_in_flight) : sys(s) {
+  setup(caf::actor_system& s, size_t max_in_flight, caf::timespan timeout = no_limit)
+      : sys(s) {
     worker = sys.spawn(worker_impl, calls);
     latest_wins_config cfg;
     cfg.worker = worker;
     cfg.max_in_flight = max_in_flight;
+    cfg.worker_timeout = timeout;
     gate = caf::actor_cast<caf::actor>(*spawn_latest_wins<int64_t>(sys, cfg));
   }
 
@@ -142,9 +144,12 @@ void run_batches(benchmark::State& state, caf::actor_system& sys, caf::actor dri
   self->send_exit(driver, caf::exit_reason::user_shutdown);
 }
 
-void BM_per_update(benchmark::State& state, bool gated) {
+// The plain baseline sends without a timeout, so the gate runs without one
+// too; the "_30s" variant shows the default worker_timeout (a clock entry per
+// request).
+void BM_per_update(benchmark::State& state, bool gated, caf::timespan timeout) {
   auto& sys = the_systems->get(state.range(0));
-  setup s{sys, 64};
+  setup s{sys, 64, timeout};
   auto driver = sys.spawn(sequential_driver, gated ? s.gate : s.worker, gated);
   run_batches<void>(state, sys, driver, batch);
   state.SetItemsProcessed(state.iterations() * batch);
@@ -164,10 +169,13 @@ void scheduler_args(benchmark::internal::Benchmark* b) {
   b->Arg(2)->Arg(0)->UseRealTime();
 }
 
-BENCHMARK_CAPTURE(BM_per_update, gate, true)
+BENCHMARK_CAPTURE(BM_per_update, gate, true, no_limit)
     ->Name("per_update/gate")
     ->Apply(scheduler_args);
-BENCHMARK_CAPTURE(BM_per_update, plain, false)
+BENCHMARK_CAPTURE(BM_per_update, gate30, true, std::chrono::seconds(30))
+    ->Name("per_update/gate_timeout_30s")
+    ->Apply(scheduler_args);
+BENCHMARK_CAPTURE(BM_per_update, plain, false, no_limit)
     ->Name("per_update/plain_request")
     ->Apply(scheduler_args);
 BENCHMARK_CAPTURE(BM_burst, gate64, true, 64)
@@ -182,8 +190,8 @@ BENCHMARK_CAPTURE(BM_burst, plain, false, 64)
 
 int count_main(const std::string& op, int64_t n) {
   auto& sys = the_systems->get(2);
-  setup s{sys, 64};
-  bool gated = op == "gate";
+  setup s{sys, 64, op == "gate30" ? caf::timespan{std::chrono::seconds(30)} : no_limit};
+  bool gated = op == "gate" || op == "gate30";
   auto driver = sys.spawn(sequential_driver, gated ? s.gate : s.worker, gated);
   caf::scoped_actor self{sys};
   int64_t done = 0;

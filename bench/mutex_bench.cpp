@@ -241,15 +241,22 @@ void BM_contended_mutex(benchmark::State& state) {
   auto& sys = sys_pool().get(state.range(0));
   auto m = spawn_mutex(sys, {});
   double worst = 0;
-  for (auto _ : state)
-    worst = std::max(worst, contended_run(sys, *m).ratio());
+  double sum = 0;
+  for (auto _ : state) {
+    auto r = contended_run(sys, *m).ratio();
+    worst = std::max(worst, r);
+    sum += r;
+  }
   state.SetItemsProcessed(state.iterations() * grants_per_run);
-  state.counters["max_min_grants"] = worst;
+  state.counters["max_min_mean"] = sum / static_cast<double>(state.iterations());
+  state.counters["max_min_worst"] = worst;
   caf::anon_send_exit(*m, caf::exit_reason::user_shutdown);
 }
 
 void BM_contended_std_mutex(benchmark::State& state) {
-  double worst = 0;
+  double starved = 0;
+  double sum = 0;
+  int64_t fair_runs = 0;
   for (auto _ : state) {
     std::mutex mtx;
     int64_t counter = 0;
@@ -271,10 +278,18 @@ void BM_contended_std_mutex(benchmark::State& state) {
     for (auto& t : threads)
       t.join();
     benchmark::DoNotOptimize(counter);
-    worst = std::max(worst, f.ratio());
+    auto zero = std::count(f.grants.begin(), f.grants.end(), int64_t{0});
+    starved += static_cast<double>(zero);
+    if (zero == 0) {
+      sum += f.ratio();
+      ++fair_runs;
+    }
   }
   state.SetItemsProcessed(state.iterations() * grants_per_run);
-  state.counters["max_min_grants"] = worst;
+  // Threads that got no grant at all in a run (averaged), and max/min over
+  // the runs where every thread got at least one.
+  state.counters["starved_threads"] = starved / static_cast<double>(state.iterations());
+  state.counters["max_min_mean"] = fair_runs > 0 ? sum / static_cast<double>(fair_runs) : 0;
 }
 
 void scheduler_args(benchmark::internal::Benchmark* b) {
