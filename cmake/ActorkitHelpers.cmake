@@ -5,7 +5,7 @@ function(actorkit_target_defaults target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
   if(ACTORKIT_SANITIZE)
     target_compile_options(${target} PUBLIC
-      -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+      -fsanitize=address,undefined -fno-omit-frame-pointer)
     target_link_options(${target} PUBLIC -fsanitize=address,undefined)
   endif()
 endfunction()
