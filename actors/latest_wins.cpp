@@ -186,9 +186,13 @@ void retire_running(self_ptr self, const std::string& key, key_state& ks) {
     }
     break;
   }
-  if (f != st.flights.end() && f->second.holds_slot) {
-    f->second.holds_slot = false;
-    --st.in_flight;
+  // Cancelled or killed work is forgotten at once: its slot is free again,
+  // and whatever answer still comes is ignored.
+  if (f != st.flights.end()) {
+    if (f->second.holds_slot)
+      --st.in_flight;
+    st.flights.erase(f);
+    --ks.flights;
   }
 }
 

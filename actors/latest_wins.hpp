@@ -26,7 +26,9 @@
 ///     keeps its worker slot until then.
 ///   - cancel: the worker is sent `cancel_message(key, request)` (by default
 ///     `(cancel_atom, key)`) and the slot is freed at once; whatever the
-///     worker answers later is dropped.
+///     worker answers later is dropped. (CAF keeps the gate's response
+///     handler until that answer or `worker_timeout`: with `no_limit`, a
+///     worker should answer cancelled requests, e.g. with an error.)
 ///   - restart: the key's worker is killed and a new one made by
 ///     `worker_factory` serves the next request. Needs one worker per key
 ///     (`worker_factory`), so that restarting never touches other keys.

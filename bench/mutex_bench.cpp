@@ -289,7 +289,8 @@ void BM_contended_std_mutex(benchmark::State& state) {
   // Threads that got no grant at all in a run (averaged), and max/min over
   // the runs where every thread got at least one.
   state.counters["starved_threads"] = starved / static_cast<double>(state.iterations());
-  state.counters["max_min_mean"] = fair_runs > 0 ? sum / static_cast<double>(fair_runs) : 0;
+  state.counters["max_min_mean"] =
+      fair_runs > 0 ? sum / static_cast<double>(fair_runs) : 0;
 }
 
 void scheduler_args(benchmark::internal::Benchmark* b) {

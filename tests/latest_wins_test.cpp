@@ -27,7 +27,8 @@ struct search_counters {
 };
 
 caf::behavior search_impl(caf::event_based_actor* self, caf::timespan latency,
-                          std::shared_ptr<search_counters> counters) {
+                          std::shared_ptr<search_counters> counters,
+                          bool answer_cancelled) {
   auto parked = std::make_shared<
       std::unordered_map<uint64_t, std::pair<caf::response_promise, std::string>>>();
   auto next = std::make_shared<uint64_t>(0);
@@ -52,6 +53,8 @@ caf::behavior search_impl(caf::event_based_actor* self, caf::timespan latency,
       },
       [=](cancel_atom, const std::string&) {
         ++counters->cancels;
+        if (!answer_cancelled)
+          return;
         for (auto& kvp : *parked)
           kvp.second.first.deliver(caf::make_error(error::cancelled));
         parked->clear();
@@ -64,7 +67,7 @@ struct fixture : virtual_time_fixture {
   std::shared_ptr<search_counters> counters = std::make_shared<search_counters>();
   caf::actor worker;
 
-  fixture() { worker = spawn(search_impl, caf::timespan{100ms}, counters); }
+  fixture() { worker = spawn(search_impl, caf::timespan{100ms}, counters, true); }
 
   ~fixture() {
     for (auto& hdl : own)
@@ -89,8 +92,9 @@ struct fixture : virtual_time_fixture {
 
   std::function<caf::actor(caf::actor_system&)> factory(caf::timespan latency = 100ms) {
     auto cs = counters;
-    return
-        [cs, latency](caf::actor_system& s) { return s.spawn(search_impl, latency, cs); };
+    return [cs, latency](caf::actor_system& s) {
+      return s.spawn(search_impl, latency, cs, true);
+    };
   }
 
   std::shared_ptr<outcome<str_result>> search(gate_actor g, std::string key,
@@ -215,6 +219,25 @@ BOOST_AUTO_TEST_CASE(cancel_mode_cancels_stale_work_and_frees_its_slot) {
   BOOST_TEST(s.cancels_sent == 1u);
   BOOST_TEST(s.stale_discarded == 0u);
   BOOST_TEST(s.completed == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(cancelled_work_the_worker_never_answers_is_forgotten) {
+  auto silent = spawn(search_impl, caf::timespan{100ms}, counters, false);
+  latest_wins_config c;
+  c.worker = silent;
+  c.policy = stale_policy::cancel;
+  c.worker_timeout = no_limit;
+  auto g = make(c);
+  auto a = search(g, "q", "a");
+  run();
+  auto ab = search(g, "q", "ab");
+  run();
+  BOOST_TEST(a->value->error() == error::superseded);
+  advance(100ms);
+  BOOST_TEST(ab->value->value() == "hits for ab");
+  auto s = stats(g);
+  BOOST_TEST(s.in_flight == 0u);
+  BOOST_TEST(s.keys == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(cancel_mode_uses_the_configured_cancel_message) {
