@@ -9,6 +9,7 @@
 void dashboard_scenario(caf::actor_system& sys);
 void sequence_scenario(caf::actor_system& sys);
 void mutex_scenario(caf::actor_system& sys);
+void serialized_scenario(caf::actor_system& sys);
 void latest_wins_scenario(caf::actor_system& sys);
 
 namespace {
@@ -30,6 +31,8 @@ void caf_main(caf::actor_system& sys, const actorkit::config& cfg) {
       {"Sequential: sequence, reduce, waterfall (sequence demo)", sequence_scenario},
       {"Race conditions: mutex, with_lock, serialized state (mutex demo)",
        mutex_scenario},
+      {"Serialized state: async updates one at a time (serialized demo)",
+       serialized_scenario},
       {"Latest wins: search-as-you-type (latest_wins demo)", latest_wins_scenario},
   };
   int n = 0;
