@@ -3,7 +3,9 @@
 #include <caf/atom.hpp>
 #include <caf/message.hpp>
 
+#include <actorkit/actors/latest_wins.hpp>
 #include <actorkit/actors/log.hpp>
+#include <actorkit/actors/mutex.hpp>
 
 namespace actorkit {
 

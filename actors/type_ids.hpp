@@ -57,6 +57,10 @@ typename Inspector::result_type inspect(Inspector& f, worker_pool_stats& x) {
            x.run_p90, x.run_p99);
 }
 
+struct lease;
+struct mutex_stats;
+struct latest_wins_stats;
+struct version_ack;
 } // namespace actorkit
 
 CAF_BEGIN_TYPE_ID_BLOCK(actorkit, caf::first_custom_type_id)
@@ -84,5 +88,21 @@ CAF_ADD_ATOM(actorkit, actorkit, drain_atom, "ak_drain")
 CAF_ADD_ATOM(actorkit, actorkit, shutdown_atom, "ak_shutdn")
 CAF_ADD_ATOM(actorkit, actorkit, expire_atom, "ak_expire")
 CAF_ADD_TYPE_ID(actorkit, (actorkit::worker_pool_stats))
+// Mutex (actors/mutex.hpp).
+CAF_ADD_ATOM(actorkit, actorkit, acquire_atom, "ak_acquire")
+CAF_ADD_ATOM(actorkit, actorkit, try_acquire_atom, "ak_try_acq")
+CAF_ADD_ATOM(actorkit, actorkit, release_atom, "ak_release")
+CAF_ADD_ATOM(actorkit, actorkit, wait_over_atom, "ak_waited")
+CAF_ADD_TYPE_ID(actorkit, (actorkit::lease))
+CAF_ADD_TYPE_ID(actorkit, (actorkit::mutex_stats))
+
+// Serialized state, latest-wins gate, versioned state.
+CAF_ADD_ATOM(actorkit, actorkit, get_atom, "ak_get")
+CAF_ADD_ATOM(actorkit, actorkit, update_atom, "ak_update")
+CAF_ADD_ATOM(actorkit, actorkit, submit_atom, "ak_submit")
+CAF_ADD_ATOM(actorkit, actorkit, cancel_atom, "ak_cancel")
+CAF_ADD_ATOM(actorkit, actorkit, put_atom, "ak_put")
+CAF_ADD_TYPE_ID(actorkit, (actorkit::latest_wins_stats))
+CAF_ADD_TYPE_ID(actorkit, (actorkit::version_ack))
 
 CAF_END_TYPE_ID_BLOCK(actorkit)

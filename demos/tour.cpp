@@ -10,6 +10,9 @@ void dashboard_scenario(caf::actor_system& sys);
 void sequence_scenario(caf::actor_system& sys);
 void worker_pool_scenario(caf::actor_system& sys);
 void worker_pool_priority_scenario(caf::actor_system& sys);
+void mutex_scenario(caf::actor_system& sys);
+void serialized_scenario(caf::actor_system& sys);
+void latest_wins_scenario(caf::actor_system& sys);
 
 namespace {
 
@@ -32,6 +35,11 @@ void caf_main(caf::actor_system& sys, const actorkit::config& cfg) {
        worker_pool_scenario},
       {"Priority pool: urgent work overtakes queued work (priority_pool demo)",
        worker_pool_priority_scenario},
+      {"Race conditions: mutex, with_lock, serialized state (mutex demo)",
+       mutex_scenario},
+      {"Serialized state: async updates one at a time (serialized demo)",
+       serialized_scenario},
+      {"Latest wins: search-as-you-type (latest_wins demo)", latest_wins_scenario},
   };
   int n = 0;
   for (auto& s : stops) {

@@ -1,0 +1,459 @@
+#include <boost/test/unit_test.hpp>
+
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include <actorkit/actors/latest_wins.hpp>
+
+#include "fixtures/virtual_time.hpp"
+#include "test_util.hpp"
+
+using namespace actorkit;
+using namespace actorkit::test;
+using actorkit::testing::reaction;
+
+namespace {
+
+using str_result = caf::expected<std::string>;
+using gate_actor = latest_wins_actor<std::string>;
+
+/// A search worker: answers (ask_atom, q) with "hits for q" after `latency`;
+/// (cancel_atom, key) answers every parked search `error::cancelled`.
+struct search_counters {
+  int calls = 0;
+  int cancels = 0;
+  int spawned = 0;
+};
+
+caf::behavior search_impl(caf::event_based_actor* self, caf::timespan latency,
+                          std::shared_ptr<search_counters> counters,
+                          bool answer_cancelled) {
+  auto parked = std::make_shared<
+      std::unordered_map<uint64_t, std::pair<caf::response_promise, std::string>>>();
+  auto next = std::make_shared<uint64_t>(0);
+  ++counters->spawned;
+  self->attach_functor([parked](const caf::error& reason) {
+    for (auto& kvp : *parked)
+      kvp.second.first.deliver(reason);
+  });
+  return {
+      [=](ask_atom, std::string& q) {
+        ++counters->calls;
+        auto id = (*next)++;
+        parked->emplace(id, std::make_pair(self->make_response_promise(), q));
+        self->delayed_send(self, latency, tick_atom_v, id);
+      },
+      [=](tick_atom, uint64_t id) {
+        auto i = parked->find(id);
+        if (i == parked->end())
+          return;
+        i->second.first.deliver("hits for " + i->second.second);
+        parked->erase(i);
+      },
+      [=](cancel_atom, const std::string&) {
+        ++counters->cancels;
+        if (!answer_cancelled)
+          return;
+        for (auto& kvp : *parked)
+          kvp.second.first.deliver(caf::make_error(error::cancelled));
+        parked->clear();
+      },
+  };
+}
+
+struct fixture : virtual_time_fixture {
+  std::vector<caf::actor> own;
+  std::shared_ptr<search_counters> counters = std::make_shared<search_counters>();
+  caf::actor worker;
+
+  fixture() { worker = spawn(search_impl, caf::timespan{100ms}, counters, true); }
+
+  ~fixture() {
+    for (auto& hdl : own)
+      caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  }
+
+  gate_actor make(latest_wins_config c) {
+    auto g = spawn_latest_wins<std::string>(sys, c);
+    BOOST_REQUIRE(g);
+    own.push_back(caf::actor_cast<caf::actor>(*g));
+    return *g;
+  }
+
+  gate_actor make_default(stale_policy p = stale_policy::discard,
+                          size_t max_in_flight = 64) {
+    latest_wins_config c;
+    c.worker = worker;
+    c.policy = p;
+    c.max_in_flight = max_in_flight;
+    return make(c);
+  }
+
+  std::function<caf::actor(caf::actor_system&)> factory(caf::timespan latency = 100ms) {
+    auto cs = counters;
+    return [cs, latency](caf::actor_system& s) {
+      return s.spawn(search_impl, latency, cs, true);
+    };
+  }
+
+  std::shared_ptr<outcome<str_result>> search(gate_actor g, std::string key,
+                                              std::string q) {
+    return start<str_result>([=](auto* self, auto done) {
+      self->request(g, caf::infinite, submit_atom_v, key,
+                    caf::make_message(ask_atom_v, q))
+          .then([done](std::string& x) { done(str_result{x}); },
+                [done](caf::error& e) { done(str_result{e}); });
+    });
+  }
+
+  latest_wins_stats stats(gate_actor g) {
+    auto out = start<latest_wins_stats>([=](auto* self, auto done) {
+      self->request(g, caf::infinite, stats_atom_v).then([done](latest_wins_stats s) {
+        done(s);
+      });
+    });
+    run();
+    BOOST_REQUIRE(out->done());
+    return *out->value;
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(latest_wins_suite, fixture)
+
+BOOST_AUTO_TEST_CASE(superseded_callers_are_answered_at_once_not_when_their_work_ends) {
+  auto g = make_default();
+  auto a = search(g, "q", "a");
+  run();
+  advance(10ms);
+  auto ab = search(g, "q", "ab");
+  run();
+  BOOST_REQUIRE(a->done());
+  BOOST_TEST(a->value->error() == error::superseded);
+  BOOST_TEST(ms(a->at - sys.clock().now()) == 0);
+  BOOST_TEST(ms(elapsed()) == 10);
+  advance(10ms);
+  auto abc = search(g, "q", "abc");
+  run();
+  BOOST_TEST(ab->value->error() == error::superseded);
+  BOOST_TEST(ms(elapsed()) == 20);
+  BOOST_TEST(!abc->done());
+  advance(100ms);
+  BOOST_REQUIRE(abc->done());
+  BOOST_TEST(abc->value->value() == "hits for abc");
+  BOOST_TEST(ms(elapsed()) == 120);
+}
+
+BOOST_AUTO_TEST_CASE(only_the_newest_completes_and_stale_results_are_discarded) {
+  auto g = make_default();
+  auto a = search(g, "q", "a");
+  auto ab = search(g, "q", "ab");
+  auto abc = search(g, "q", "abc");
+  run();
+  advance(200ms);
+  BOOST_TEST(a->value->error() == error::superseded);
+  BOOST_TEST(ab->value->error() == error::superseded);
+  BOOST_TEST(abc->value->value() == "hits for abc");
+  BOOST_TEST(a->calls == 1);
+  BOOST_TEST(ab->calls == 1);
+  auto s = stats(g);
+  BOOST_TEST(counters->calls == 3);
+  BOOST_TEST(s.submitted == 3u);
+  BOOST_TEST(s.completed == 1u);
+  BOOST_TEST(s.superseded == 2u);
+  BOOST_TEST(s.stale_discarded == 2u);
+  BOOST_TEST(s.in_flight == 0u);
+  BOOST_TEST(s.keys == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(queued_older_requests_are_dropped_before_they_run) {
+  auto g = make_default(stale_policy::discard, 1);
+  auto a = search(g, "q", "a");
+  run();
+  auto ab = search(g, "q", "ab");
+  run();
+  BOOST_TEST(stats(g).queued == 1u);
+  auto abc = search(g, "q", "abc");
+  run();
+  BOOST_TEST(ab->value->error() == error::superseded);
+  BOOST_TEST(a->value->error() == error::superseded);
+  advance(100ms);
+  BOOST_TEST(counters->calls == 2);
+  BOOST_TEST(!abc->done());
+  advance(100ms);
+  BOOST_TEST(abc->value->value() == "hits for abc");
+  auto s = stats(g);
+  BOOST_TEST(s.dropped_before_run == 1u);
+  BOOST_TEST(s.stale_discarded == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(keys_are_independent) {
+  auto g = make_default();
+  auto x1 = search(g, "x", "x1");
+  auto y1 = search(g, "y", "y1");
+  auto x2 = search(g, "x", "x2");
+  run();
+  BOOST_TEST(x1->value->error() == error::superseded);
+  BOOST_TEST(!y1->done());
+  advance(100ms);
+  BOOST_TEST(y1->value->value() == "hits for y1");
+  BOOST_TEST(x2->value->value() == "hits for x2");
+  BOOST_TEST(stats(g).superseded == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_mode_cancels_stale_work_and_frees_its_slot) {
+  auto g = make_default(stale_policy::cancel, 1);
+  auto a = search(g, "q", "a");
+  run();
+  auto ab = search(g, "q", "ab");
+  run();
+  BOOST_TEST(a->value->error() == error::superseded);
+  BOOST_TEST(counters->cancels == 1);
+  // The slot was freed at once: "ab" is already at the worker.
+  BOOST_TEST(counters->calls == 2);
+  advance(100ms);
+  BOOST_TEST(ab->value->value() == "hits for ab");
+  auto s = stats(g);
+  BOOST_TEST(s.cancels_sent == 1u);
+  BOOST_TEST(s.stale_discarded == 0u);
+  BOOST_TEST(s.completed == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(cancelled_work_the_worker_never_answers_is_forgotten) {
+  auto silent = spawn(search_impl, caf::timespan{100ms}, counters, false);
+  latest_wins_config c;
+  c.worker = silent;
+  c.policy = stale_policy::cancel;
+  c.worker_timeout = no_limit;
+  auto g = make(c);
+  auto a = search(g, "q", "a");
+  run();
+  auto ab = search(g, "q", "ab");
+  run();
+  BOOST_TEST(a->value->error() == error::superseded);
+  advance(100ms);
+  BOOST_TEST(ab->value->value() == "hits for ab");
+  auto s = stats(g);
+  BOOST_TEST(s.in_flight == 0u);
+  BOOST_TEST(s.keys == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_mode_uses_the_configured_cancel_message) {
+  latest_wins_config c;
+  c.worker = worker;
+  c.policy = stale_policy::cancel;
+  auto seen = std::make_shared<std::string>();
+  c.cancel_message = [seen](const std::string& key, const caf::message& request) {
+    *seen = key + ":" + request.get_as<std::string>(1);
+    return caf::make_message(cancel_atom_v, key);
+  };
+  auto g = make(c);
+  auto a = search(g, "box", "a");
+  auto b = search(g, "box", "ab");
+  run();
+  BOOST_TEST(*seen == "box:a");
+  advance(100ms);
+  BOOST_TEST(b->value->value() == "hits for ab");
+}
+
+BOOST_AUTO_TEST_CASE(restart_mode_replaces_only_the_stale_keys_worker) {
+  latest_wins_config c;
+  c.worker_factory = factory();
+  c.policy = stale_policy::restart;
+  auto g = make(c);
+  auto x1 = search(g, "x", "x1");
+  auto y1 = search(g, "y", "y1");
+  run();
+  BOOST_TEST(counters->spawned == 3); // the fixture's worker plus one per key
+  advance(50ms);
+  auto x2 = search(g, "x", "x2");
+  run();
+  BOOST_TEST(x1->value->error() == error::superseded);
+  BOOST_TEST(counters->spawned == 4);
+  advance(50ms);
+  BOOST_TEST(y1->value->value() == "hits for y1");
+  BOOST_TEST(!x2->done());
+  advance(50ms);
+  BOOST_TEST(x2->value->value() == "hits for x2");
+  auto s = stats(g);
+  BOOST_TEST(s.restarts == 1u);
+  BOOST_TEST(s.completed == 2u);
+  BOOST_TEST(s.stale_discarded == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(worker_errors_and_timeouts_reach_the_newest_caller) {
+  testing::scripted_service_config sc;
+  sc.script = {reaction::fail_with(caf::make_error(error::overloaded), 5ms),
+               reaction::never()};
+  auto svc = service(sc);
+  latest_wins_config c;
+  c.worker = svc.actor;
+  c.worker_timeout = 40ms;
+  auto g = make(c);
+  auto a = search(g, "k", "a");
+  run();
+  advance(5ms);
+  BOOST_TEST(a->value->error() == error::overloaded);
+  auto b = search(g, "k", "b");
+  run();
+  advance(39ms);
+  BOOST_TEST(!b->done());
+  advance(1ms);
+  BOOST_TEST(b->value->error() == caf::sec::request_timeout);
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_answer_of_the_wrong_type_is_an_error) {
+  auto svc = echo(1ms);
+  latest_wins_config c;
+  c.worker = svc.actor;
+  auto g = make(c);
+  auto out = start<str_result>([=](auto* self, auto done) {
+    self->request(g, caf::infinite, submit_atom_v, std::string{"k"},
+                  caf::make_message(ask_atom_v, int64_t{7}))
+        .then([done](std::string& x) { done(str_result{x}); },
+              [done](caf::error& e) { done(str_result{e}); });
+  });
+  run();
+  advance(1ms);
+  BOOST_REQUIRE(out->done());
+  BOOST_TEST(out->value->error() == caf::sec::unexpected_response);
+}
+
+BOOST_AUTO_TEST_CASE(too_many_keys_answers_overloaded) {
+  latest_wins_config c;
+  c.worker = worker;
+  c.max_keys = 2;
+  auto g = make(c);
+  auto a = search(g, "a", "1"), b = search(g, "b", "1"), d = search(g, "c", "1");
+  run();
+  BOOST_TEST(d->value->error() == error::overloaded);
+  advance(100ms);
+  BOOST_TEST(a->value->value() == "hits for 1");
+  auto e = search(g, "c", "2");
+  run();
+  advance(100ms);
+  BOOST_TEST(e->value->value() == "hits for 2");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_configs_are_refused_naming_the_field) {
+  latest_wins_config none;
+  auto g = spawn_latest_wins<std::string>(sys, none);
+  BOOST_REQUIRE(!g);
+  BOOST_TEST(g.error() == error::invalid_config);
+  BOOST_TEST(sys.render(g.error()).find("worker") != std::string::npos);
+  latest_wins_config restart;
+  restart.worker = worker;
+  restart.policy = stale_policy::restart;
+  BOOST_TEST(spawn_latest_wins<std::string>(sys, restart).error() ==
+             error::invalid_config);
+  latest_wins_config zero;
+  zero.worker = worker;
+  zero.max_in_flight = 0;
+  auto z = spawn_latest_wins<std::string>(sys, zero);
+  BOOST_TEST(sys.render(z.error()).find("max_in_flight") != std::string::npos);
+  latest_wins_config t;
+  t.worker = worker;
+  t.worker_timeout = -1ms;
+  BOOST_TEST(spawn_latest_wins<std::string>(sys, t).error() == error::invalid_config);
+}
+
+BOOST_AUTO_TEST_CASE(gate_exit_answers_waiting_callers_and_stops_its_workers) {
+  latest_wins_config c;
+  c.worker_factory = factory();
+  c.max_in_flight = 1;
+  auto g = make(c);
+  auto a = search(g, "x", "a");
+  auto b = search(g, "y", "b");
+  run();
+  auto baseline = running();
+  caf::anon_send_exit(g, caf::exit_reason::user_shutdown);
+  run();
+  BOOST_TEST(a->value->error() == error::shut_down);
+  BOOST_TEST(b->value->error() == error::shut_down);
+  // The gate and its one per-key worker are gone.
+  BOOST_TEST(running() == baseline - 2);
+  advance(1s);
+  BOOST_TEST(a->calls == 1);
+  BOOST_TEST(b->calls == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_latest_helper_builds_a_call_for_compositions) {
+  auto g = make_default();
+  auto c = latest(g, "q", ask_atom_v, std::string{"z"});
+  auto out = start<str_result>([=](auto* self, auto done) {
+    self->request(c.target, caf::infinite, c.content)
+        .then([done](std::string& x) { done(str_result{x}); },
+              [done](caf::error& e) { done(str_result{e}); });
+  });
+  run();
+  advance(100ms);
+  BOOST_TEST(out->value->value() == "hits for z");
+}
+
+BOOST_AUTO_TEST_CASE(versioned_writes_reject_older_versions) {
+  auto v = spawn_versioned<std::string>(sys, {"initial"});
+  own.push_back(caf::actor_cast<caf::actor>(v));
+  auto put = [&](uint64_t version, std::string x) {
+    auto out = start<version_ack>([=](auto* self, auto done) {
+      self->request(v, caf::infinite, put_atom_v, version, x).then([done](version_ack a) {
+        done(a);
+      });
+    });
+    run();
+    return *out->value;
+  };
+  auto get = [&] {
+    auto out = start<std::pair<uint64_t, std::string>>([=](auto* self, auto done) {
+      self->request(v, caf::infinite, get_atom_v)
+          .then([done](uint64_t n, std::string& x) { done(std::make_pair(n, x)); });
+    });
+    run();
+    return *out->value;
+  };
+  BOOST_TEST(get().first == 0u);
+  BOOST_TEST(get().second == "initial");
+  auto a = put(2, "second");
+  BOOST_TEST(a.accepted);
+  BOOST_TEST(a.version == 2u);
+  // The answer to version 1 arrives late: it cannot roll the state back.
+  auto late = put(1, "first");
+  BOOST_TEST(!late.accepted);
+  BOOST_TEST(late.version == 2u);
+  auto same = put(2, "again");
+  BOOST_TEST(!same.accepted);
+  BOOST_TEST(get().second == "second");
+  BOOST_TEST(put(3, "third").accepted);
+  BOOST_TEST(get().first == 3u);
+  BOOST_TEST(get().second == "third");
+}
+
+BOOST_AUTO_TEST_CASE(out_of_order_responses_cannot_roll_versioned_state_back) {
+  // Three fetches with decreasing latency answer in reverse order; each
+  // answer is written with the version of its request.
+  auto v = spawn_versioned<int64_t>(sys, {});
+  own.push_back(caf::actor_cast<caf::actor>(v));
+  testing::scripted_service_config sc;
+  sc.by_input = [](int64_t x) {
+    return reaction::reply_after(std::chrono::milliseconds(40 - 10 * x));
+  };
+  auto svc = service(sc);
+  auto acks = std::make_shared<std::vector<version_ack>>();
+  for (int64_t i = 1; i <= 3; ++i)
+    start<int>([=](auto* self, auto) {
+      self->request(svc.actor, caf::infinite, ask_atom_v, i).then([=](int64_t x) {
+        self->request(v, caf::infinite, put_atom_v, static_cast<uint64_t>(i), x)
+            .then([=](version_ack a) { acks->push_back(a); });
+      });
+    });
+  run();
+  advance(40ms);
+  BOOST_REQUIRE(acks->size() == 3u);
+  BOOST_TEST((*acks)[0].accepted);  // version 3 first
+  BOOST_TEST(!(*acks)[1].accepted); // version 2, older
+  BOOST_TEST(!(*acks)[2].accepted); // version 1, older
+  BOOST_TEST((*acks)[2].version == 3u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
