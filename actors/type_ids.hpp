@@ -1,6 +1,6 @@
 /// The one CAF type-ID block of actorkit: every atom and message type that
 /// crosses an actor boundary. Every program and test fixture adds it, usually
-/// through actorkit::configure(cfg) (actors/system.hpp) or
+/// through actorkit::configure(cfg) (actors/config.hpp) or
 /// CAF_MAIN(caf::id_block::actorkit).
 ///
 /// Atom texts are prefixed "ak_" so they never collide with a user's atoms

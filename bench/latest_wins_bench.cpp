@@ -22,7 +22,7 @@
 #include <caf/all.hpp>
 
 #include <actorkit/actors/latest_wins.hpp>
-#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/config.hpp>
 
 namespace {
 

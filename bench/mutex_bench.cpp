@@ -26,7 +26,7 @@
 #include <caf/all.hpp>
 
 #include <actorkit/actors/mutex.hpp>
-#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/config.hpp>
 #include <actorkit/patterns/with_lock.hpp>
 
 namespace {

@@ -29,7 +29,7 @@
 #include <caf/actor_pool.hpp>
 #include <caf/all.hpp>
 
-#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/config.hpp>
 #include <actorkit/actors/worker_pool.hpp>
 
 #if __has_include(<boost/asio/thread_pool.hpp>)

@@ -12,7 +12,7 @@
 
 #include <caf/all.hpp>
 
-#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/config.hpp>
 #include <actorkit/patterns/map_limit.hpp>
 #include <actorkit/patterns/parallel.hpp>
 #include <actorkit/patterns/sequential.hpp>

@@ -15,7 +15,7 @@
 #include <caf/all.hpp>
 
 #include <actorkit/actors/latest_wins.hpp>
-#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/config.hpp>
 #include <actorkit/tests/support/scripted_service.hpp>
 
 namespace {

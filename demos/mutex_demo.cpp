@@ -14,7 +14,7 @@
 
 #include <actorkit/actors/mutex.hpp>
 #include <actorkit/actors/serialized.hpp>
-#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/config.hpp>
 #include <actorkit/patterns/with_lock.hpp>
 #include <actorkit/tests/support/scripted_service.hpp>
 

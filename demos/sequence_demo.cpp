@@ -11,7 +11,7 @@
 
 #include <caf/all.hpp>
 
-#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/config.hpp>
 #include <actorkit/patterns/sequential.hpp>
 #include <actorkit/tests/support/scripted_service.hpp>
 

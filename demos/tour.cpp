@@ -4,7 +4,7 @@
 
 #include <caf/all.hpp>
 
-#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/config.hpp>
 
 void dashboard_scenario(caf::actor_system& sys);
 void sequence_scenario(caf::actor_system& sys);

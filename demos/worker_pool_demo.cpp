@@ -15,7 +15,7 @@
 
 #include <caf/all.hpp>
 
-#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/config.hpp>
 #include <actorkit/actors/worker_pool.hpp>
 #include <actorkit/patterns/execute_all.hpp>
 

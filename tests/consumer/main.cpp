@@ -2,7 +2,7 @@
 // test-double services, from blocking code.
 #include <caf/all.hpp>
 
-#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/config.hpp>
 #include <actorkit/patterns/parallel.hpp>
 #include <actorkit/tests/support/scripted_service.hpp>
 

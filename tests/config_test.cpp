@@ -3,7 +3,7 @@
 #include <caf/all.hpp>
 
 #include <actorkit/actors/log.hpp>
-#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/config.hpp>
 
 #include "test_print.hpp"
 
@@ -26,7 +26,7 @@ caf::error parse(actorkit::config& cfg, std::vector<std::string> args) {
 
 } // namespace
 
-BOOST_FIXTURE_TEST_SUITE(system_suite, level_guard)
+BOOST_FIXTURE_TEST_SUITE(config_suite, level_guard)
 
 BOOST_AUTO_TEST_CASE(the_log_level_option_is_applied) {
   actorkit::config cfg;

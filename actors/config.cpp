@@ -1,4 +1,4 @@
-#include <actorkit/actors/system.hpp>
+#include <actorkit/actors/config.hpp>
 
 #include <caf/atom.hpp>
 #include <caf/message.hpp>
