@@ -14,10 +14,14 @@
 #include <caf/all.hpp>
 
 #include <actorkit/actors/config.hpp>
+
+#include "bench_systems.hpp"
 #include <actorkit/patterns/map_limit.hpp>
 #include <actorkit/patterns/parallel.hpp>
 
 namespace {
+
+using actorkit::bench::sys_pool;
 
 using namespace actorkit;
 
@@ -26,28 +30,6 @@ constexpr caf::timespan timeout = std::chrono::seconds(30);
 
 caf::behavior echo_impl() {
   return {[](ask_atom, int64_t x) { return x; }};
-}
-
-struct systems {
-  actorkit::config cfg2;
-  actorkit::config cfg_default;
-  std::unique_ptr<caf::actor_system> two;
-  std::unique_ptr<caf::actor_system> dflt;
-
-  systems() {
-    cfg2.set("scheduler.max-threads", 2);
-    two = std::make_unique<caf::actor_system>(cfg2);
-    dflt = std::make_unique<caf::actor_system>(cfg_default);
-  }
-
-  caf::actor_system& get(int64_t which) { return which == 2 ? *two : *dflt; }
-};
-
-// Owned by main(): the systems must be gone before static destruction starts.
-systems* current_systems = nullptr;
-
-systems& sys_pool() {
-  return *current_systems;
 }
 
 std::vector<caf::actor> spawn_servers(caf::actor_system& sys, size_t k) {
@@ -339,14 +321,16 @@ int fixed_mode(const std::string& variant, int64_t k, int64_t batches) {
 // Usage: combinators_bench [google benchmark flags]
 //    or: combinators_bench --fixed <variant> <servers> <batches>
 int main(int argc, char** argv) {
-  systems owned;
-  current_systems = &owned;
-  if (argc == 5 && std::string{argv[1]} == "--fixed")
-    return fixed_mode(argv[2], std::stoll(argv[3]), std::stoll(argv[4]));
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv))
-    return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  int rc = 0;
+  if (argc == 5 && std::string{argv[1]} == "--fixed") {
+    rc = fixed_mode(argv[2], std::stoll(argv[3]), std::stoll(argv[4]));
+  } else {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv))
+      return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+  }
+  actorkit::bench::release_systems();
+  return rc;
 }

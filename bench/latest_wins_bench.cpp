@@ -21,33 +21,19 @@
 
 #include <caf/all.hpp>
 
-#include <actorkit/actors/latest_wins.hpp>
 #include <actorkit/actors/config.hpp>
+#include <actorkit/actors/latest_wins.hpp>
+
+#include "bench_systems.hpp"
 
 namespace {
+
+using actorkit::bench::sys_pool;
 
 using namespace actorkit;
 
 constexpr int64_t batch = 1000;
 constexpr int64_t burst = 16;
-
-struct systems {
-  actorkit::config cfg2;
-  actorkit::config cfg_default;
-  std::unique_ptr<caf::actor_system> two;
-  std::unique_ptr<caf::actor_system> dflt;
-
-  systems() {
-    cfg2.set("scheduler.max-threads", 2);
-    two = std::make_unique<caf::actor_system>(cfg2);
-    dflt = std::make_unique<caf::actor_system>(cfg_default);
-  }
-
-  caf::actor_system& get(int64_t which) { return which == 2 ? *two : *dflt; }
-};
-
-// Created and destroyed in main (not by static destruction at exit).
-std::unique_ptr<systems> the_systems;
 
 caf::behavior worker_impl(caf::event_based_actor*,
                           std::shared_ptr<std::atomic<int64_t>> calls) {
@@ -148,7 +134,7 @@ void run_batches(benchmark::State& state, caf::actor_system& sys, caf::actor dri
 // too; the "_30s" variant shows the default worker_timeout (a clock entry per
 // request).
 void BM_per_update(benchmark::State& state, bool gated, caf::timespan timeout) {
-  auto& sys = the_systems->get(state.range(0));
+  auto& sys = sys_pool().get(state.range(0));
   setup s{sys, 64, timeout};
   auto driver = sys.spawn(sequential_driver, gated ? s.gate : s.worker, gated);
   run_batches<void>(state, sys, driver, batch);
@@ -156,7 +142,7 @@ void BM_per_update(benchmark::State& state, bool gated, caf::timespan timeout) {
 }
 
 void BM_burst(benchmark::State& state, bool gated, size_t max_in_flight) {
-  auto& sys = the_systems->get(state.range(0));
+  auto& sys = sys_pool().get(state.range(0));
   setup s{sys, max_in_flight};
   auto driver = sys.spawn(burst_driver, gated ? s.gate : s.worker, gated);
   run_batches<void>(state, sys, driver, burst);
@@ -189,7 +175,7 @@ BENCHMARK_CAPTURE(BM_burst, plain, false, 64)
     ->Apply(scheduler_args);
 
 int count_main(const std::string& op, int64_t n) {
-  auto& sys = the_systems->get(2);
+  auto& sys = sys_pool().get(2);
   setup s{sys, 64, op == "gate30" ? caf::timespan{std::chrono::seconds(30)} : no_limit};
   bool gated = op == "gate" || op == "gate30";
   auto driver = sys.spawn(sequential_driver, gated ? s.gate : s.worker, gated);
@@ -205,7 +191,6 @@ int count_main(const std::string& op, int64_t n) {
 } // namespace
 
 int main(int argc, char** argv) {
-  the_systems = std::make_unique<systems>();
   int rc = 0;
   if (argc == 4 && std::strcmp(argv[1], "count") == 0) {
     rc = count_main(argv[2], std::stoll(argv[3]));
@@ -216,6 +201,6 @@ int main(int argc, char** argv) {
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
   }
-  the_systems.reset();
+  actorkit::bench::release_systems();
   return rc;
 }

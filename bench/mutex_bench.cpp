@@ -25,38 +25,19 @@
 
 #include <caf/all.hpp>
 
-#include <actorkit/actors/mutex.hpp>
 #include <actorkit/actors/config.hpp>
+#include <actorkit/actors/mutex.hpp>
 #include <actorkit/patterns/with_lock.hpp>
 
+#include "bench_systems.hpp"
+
 namespace {
+
+using actorkit::bench::sys_pool;
 
 using namespace actorkit;
 
 constexpr int64_t batch = 1000;
-
-struct systems {
-  actorkit::config cfg2;
-  actorkit::config cfg_default;
-  std::unique_ptr<caf::actor_system> two;
-  std::unique_ptr<caf::actor_system> dflt;
-
-  systems() {
-    cfg2.set("scheduler.max-threads", 2);
-    two = std::make_unique<caf::actor_system>(cfg2);
-    dflt = std::make_unique<caf::actor_system>(cfg_default);
-  }
-
-  caf::actor_system& get(int64_t which) { return which == 2 ? *two : *dflt; }
-};
-
-// Created and destroyed in main: an actor system torn down by static
-// destruction at exit crashes in CAF 0.17.6.
-std::unique_ptr<systems> the_systems;
-
-systems& sys_pool() {
-  return *the_systems;
-}
 
 caf::behavior state_impl(caf::event_based_actor*) {
   auto value = std::make_shared<int64_t>(0);
@@ -341,7 +322,6 @@ int count_main(const std::string& op, int64_t n) {
 } // namespace
 
 int main(int argc, char** argv) {
-  the_systems = std::make_unique<systems>();
   int rc = 0;
   if (argc == 4 && std::strcmp(argv[1], "count") == 0) {
     rc = count_main(argv[2], std::stoll(argv[3]));
@@ -352,6 +332,6 @@ int main(int argc, char** argv) {
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
   }
-  the_systems.reset();
+  actorkit::bench::release_systems();
   return rc;
 }

@@ -32,6 +32,8 @@
 #include <actorkit/actors/config.hpp>
 #include <actorkit/actors/worker_pool.hpp>
 
+#include "bench_systems.hpp"
+
 #if __has_include(<boost/asio/thread_pool.hpp>)
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -39,6 +41,8 @@
 #endif
 
 namespace {
+
+using actorkit::bench::sys_pool;
 
 using namespace actorkit;
 using namespace std::chrono_literals;
@@ -51,31 +55,6 @@ const int64_t uniform_batch = [] {
   return int64_t{10000};
 }();
 constexpr size_t workers = 4;
-
-struct systems {
-  actorkit::config cfg2;
-  actorkit::config cfg_default;
-  std::unique_ptr<caf::actor_system> two;
-  std::unique_ptr<caf::actor_system> dflt;
-
-  systems() {
-    cfg2.set("scheduler.max-threads", 2);
-    two = std::make_unique<caf::actor_system>(cfg2);
-    dflt = std::make_unique<caf::actor_system>(cfg_default);
-  }
-
-  caf::actor_system& get(int64_t which) { return which == 2 ? *two : *dflt; }
-};
-
-// Built on first use, torn down at the end of main(): destroying actor
-// systems during static destruction corrupts the heap.
-std::unique_ptr<systems> systems_instance;
-
-systems& sys_pool() {
-  if (!systems_instance)
-    systems_instance = std::make_unique<systems>();
-  return *systems_instance;
-}
 
 caf::behavior echo_impl() {
   return {[](ask_atom, int64_t x) { return x; }};
@@ -326,6 +305,6 @@ int main(int argc, char** argv) {
     return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  systems_instance.reset();
+  actorkit::bench::release_systems();
   return 0;
 }

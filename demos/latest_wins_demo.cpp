@@ -14,8 +14,8 @@
 
 #include <caf/all.hpp>
 
-#include <actorkit/actors/latest_wins.hpp>
 #include <actorkit/actors/config.hpp>
+#include <actorkit/actors/latest_wins.hpp>
 #include <actorkit/tests/support/scripted_service.hpp>
 
 namespace {

@@ -12,9 +12,9 @@
 
 #include <caf/all.hpp>
 
+#include <actorkit/actors/config.hpp>
 #include <actorkit/actors/mutex.hpp>
 #include <actorkit/actors/serialized.hpp>
-#include <actorkit/actors/config.hpp>
 #include <actorkit/patterns/with_lock.hpp>
 #include <actorkit/tests/support/scripted_service.hpp>
 

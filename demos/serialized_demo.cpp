@@ -13,8 +13,8 @@
 
 #include <caf/all.hpp>
 
-#include <actorkit/actors/serialized.hpp>
 #include <actorkit/actors/config.hpp>
+#include <actorkit/actors/serialized.hpp>
 #include <actorkit/tests/support/scripted_service.hpp>
 
 namespace {

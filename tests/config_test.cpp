@@ -2,8 +2,8 @@
 
 #include <caf/all.hpp>
 
-#include <actorkit/actors/log.hpp>
 #include <actorkit/actors/config.hpp>
+#include <actorkit/actors/log.hpp>
 
 #include "test_print.hpp"
 

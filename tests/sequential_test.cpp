@@ -216,7 +216,7 @@ BOOST_AUTO_TEST_CASE(waterfall_step_timeout_is_a_request_timeout) {
 BOOST_AUTO_TEST_CASE(caller_death_stops_the_waterfall) {
   auto steps = lesson_steps();
   auto out = start<one_result>(
-    [=](auto* self, auto done) { waterfall(self, int64_t{5}, steps, done); });
+      [=](auto* self, auto done) { waterfall(self, int64_t{5}, steps, done); });
   run();
   advance(10ms);
   BOOST_TEST(plus10.counters->calls == 1u);

@@ -1,0 +1,50 @@
+// The two actor systems every benchmark runs on, in the same process:
+// get(2) is started with scheduler.max-threads=2, get(0) with CAF's default
+// thread count. Built on first use; main() must call release_systems() before
+// it returns, since destroying actor systems during static destruction
+// corrupts the heap in CAF 0.17.6.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include <caf/actor_system.hpp>
+
+#include <actorkit/actors/config.hpp>
+
+namespace actorkit::bench {
+
+struct systems {
+  actorkit::config cfg2;
+  actorkit::config cfg_default;
+  std::unique_ptr<caf::actor_system> two;
+  std::unique_ptr<caf::actor_system> dflt;
+
+  systems() {
+    cfg2.set("scheduler.max-threads", 2);
+    two = std::make_unique<caf::actor_system>(cfg2);
+    dflt = std::make_unique<caf::actor_system>(cfg_default);
+  }
+
+  caf::actor_system& get(int64_t which) { return which == 2 ? *two : *dflt; }
+};
+
+inline std::unique_ptr<systems>& systems_slot() {
+  static std::unique_ptr<systems> instance;
+  return instance;
+}
+
+/// The process's systems, built on first use.
+inline systems& sys_pool() {
+  auto& slot = systems_slot();
+  if (!slot)
+    slot = std::make_unique<systems>();
+  return *slot;
+}
+
+/// Shuts both systems down; call at the end of main().
+inline void release_systems() {
+  systems_slot().reset();
+}
+
+} // namespace actorkit::bench
