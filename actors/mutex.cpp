@@ -191,7 +191,8 @@ mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
       },
       [self](expire_atom, uint64_t token) {
         auto& st = self->state;
-        if (st.current.token != token)
+        // The mutex's own timer only: from anyone else it changes nothing.
+        if (self->current_sender().get() != self->ctrl() || st.current.token != token)
           return;
         ++st.stats.expiries;
         st.expired.push_back(token);
@@ -201,6 +202,8 @@ mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
         free_lock(self);
       },
       [self](wait_over_atom, uint64_t id) {
+        if (self->current_sender().get() != self->ctrl())
+          return;
         auto& st = self->state;
         auto& q = *st.waiters;
         auto i = std::find_if(q.begin(), q.end(),

@@ -209,6 +209,9 @@ caf::behavior serialized_impl(serialized_self<T>* self, serialized_config<T> cfg
         return rp;
       },
       [self](tick_atom, uint64_t id) {
+        // The actor's own timer only: from anyone else it changes nothing.
+        if (self->current_sender().get() != self->ctrl())
+          return;
         serialized_commit<T>(
             self, id, caf::make_error(caf::sec::request_timeout, "update took too long"));
       },

@@ -314,7 +314,9 @@ void worker_lost(pool_actor* self, uint64_t worker_id, const caf::error& reason,
   core.workers.erase(wi);
   if (kill) {
     self->demonitor(w.hdl);
-    self->send_exit(w.hdl, caf::exit_reason::kill);
+    // A worker the user handed in is only dropped, never stopped by the pool.
+    if (w.owned)
+      self->send_exit(w.hdl, caf::exit_reason::kill);
   }
   for (auto id : w.tasks) {
     auto ri = core.running.find(id);
@@ -608,7 +610,11 @@ caf::behavior pool_impl(pool_actor* self, worker_pool_config cfg, worker_factory
         self->quit();
       },
       [self](stats_atom) { return make_stats(self); },
-      [self](expire_atom, uint64_t seq) { on_expire(self, seq); },
+      [self](expire_atom, uint64_t seq) {
+        // The pool's own timer only: from anyone else it changes nothing.
+        if (self->current_sender().get() == self->ctrl())
+          on_expire(self, seq);
+      },
   };
 }
 

@@ -14,6 +14,8 @@
 ///   (shutdown_atom)                         -> void   answers every caller,
 ///                                                     then the pool exits
 ///   (stats_atom)                            -> worker_pool_stats
+///   (expire_atom, uint64_t)                 the pool's own timer; ignored
+///                                           from any other sender
 ///
 /// A message that is not one of the control messages above is a task with
 /// priority 0. To send a worker a message that starts with one of these atoms,
@@ -31,7 +33,9 @@
 ///   or `error::dropped` for the oldest queued task of the lowest priority when
 ///   a new one pushes it out (overflow_policy::drop_oldest);
 /// - `caf::sec::request_timeout` when the task ran longer than `task_timeout`;
-///   the stuck worker is killed and replaced and its late answer is discarded;
+///   the stuck worker is replaced (and killed if the pool made it; a worker
+///   the user handed in is only dropped from the pool) and its late answer is
+///   discarded;
 /// - when its worker crashes, the task runs again on another worker up to
 ///   `max_redeliveries` times; after that the caller gets the worker's exit
 ///   reason and the task is counted as quarantined;

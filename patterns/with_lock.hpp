@@ -25,6 +25,12 @@
 /// acquire exactly once, so the acquire request carries no timeout of its own
 /// (a client-side timeout could drop a lease the mutex had already granted).
 /// Calls to `finish` after the first are ignored.
+///
+/// Caveat: `done` runs when the body calls `finish`. A body that never calls
+/// it (a forgotten branch, a request sent with `caf::infinite` that is never
+/// answered) still cannot keep the lock past `hold`, but its `done` never runs,
+/// and the blocking overload would wait forever: give the body's own requests
+/// finite timeouts and route their errors to `finish`.
 #pragma once
 
 #include <memory>

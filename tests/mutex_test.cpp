@@ -191,6 +191,26 @@ BOOST_AUTO_TEST_CASE(wait_timeout_answers_at_the_exact_time_and_removes_the_wait
   BOOST_TEST(s.grants == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(timer_messages_from_other_actors_change_nothing) {
+  auto a = acquire();
+  run();
+  auto b = acquire();
+  run();
+  auto token = held(a).token;
+  auto hdl = caf::actor_cast<caf::actor>(mtx);
+  caf::anon_send(hdl, expire_atom_v, token);
+  for (uint64_t id = 0; id < 4; ++id)
+    caf::anon_send(hdl, wait_over_atom_v, id);
+  run();
+  BOOST_TEST(!b->done());
+  auto s = stats();
+  BOOST_TEST(s.token == token);
+  BOOST_TEST((s.holder == a->client.address()));
+  BOOST_TEST(s.queued == 1u);
+  BOOST_TEST(s.expiries == 0u);
+  BOOST_TEST(s.wait_timeouts == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_timed_out_waiter_lets_the_next_one_through) {
   auto a = acquire();
   run();
