@@ -112,7 +112,9 @@ enum class stale_policy : uint8_t { discard, cancel, restart };
 struct latest_wins_config {
   /// One worker shared by every key.
   caf::actor worker;
-  /// Makes one worker per key (spawned on first use, stopped with the gate).
+  /// Makes one worker per key: spawned when the key gets work, stopped when
+  /// the key has nothing waiting or running (and when the gate exits), so a
+  /// worker keeps no state from one burst of a key to the next.
   std::function<caf::actor(caf::actor_system&)> worker_factory;
   /// Treatment of stale work at the worker.
   stale_policy policy = stale_policy::discard;
@@ -120,6 +122,8 @@ struct latest_wins_config {
   std::function<caf::message(const std::string& key, const caf::message& request)>
       cancel_message;
   /// Most requests at the worker(s) at once, stale ones included; positive.
+  /// Under the cancel policy a slot is freed when the cancel is sent, so a
+  /// worker that is still busy may hold more requests in its mailbox.
   /// Submits beyond it wait in a queue (one per key: older ones are dropped).
   size_t max_in_flight = 64;
   /// Most keys with work waiting or running; positive. Beyond it a submit
