@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include <caf/behavior.hpp>
 #include <caf/event_based_actor.hpp>
@@ -39,6 +40,8 @@ struct key_state {
 struct flight {
   std::string key;
   bool holds_slot;
+  /// The worker the request went to; its death fails the request at once.
+  caf::actor_addr worker;
 };
 
 // Promises of every caller not yet answered, by version. Shared with the
@@ -86,6 +89,7 @@ void forget_if_idle(self_ptr self, const std::string& key) {
   if (ks.queued || ks.running || ks.flights > 0)
     return;
   if (ks.worker) {
+    self->demonitor(ks.worker);
     self->send_exit(ks.worker, caf::exit_reason::user_shutdown);
     st.workers->erase(key);
   }
@@ -98,6 +102,7 @@ caf::actor worker_for(self_ptr self, const std::string& key, key_state& ks) {
     return st.cfg.worker;
   if (!ks.worker) {
     ks.worker = st.cfg.worker_factory(self->system());
+    self->monitor(ks.worker);
     (*st.workers)[key] = ks.worker;
   }
   return ks.worker;
@@ -136,7 +141,7 @@ void dispatch(self_ptr self, const std::string& key, key_state& ks, job j) {
   auto worker = worker_for(self, key, ks);
   ++st.in_flight;
   ++ks.flights;
-  st.flights.emplace(j.version, flight{key, true});
+  st.flights.emplace(j.version, flight{key, true, worker.address()});
   auto version = j.version;
   st.sender(self, worker, st.cfg.worker_timeout, j.request,
             [self, version](caf::message msg, bool failed) {
@@ -177,6 +182,7 @@ void retire_running(self_ptr self, const std::string& key, key_state& ks) {
   }
   case stale_policy::restart:
     if (ks.worker) {
+      self->demonitor(ks.worker);
       self->send_exit(ks.worker, caf::exit_reason::kill);
       st.workers->erase(key);
       ks.worker = nullptr;
@@ -196,6 +202,29 @@ void retire_running(self_ptr self, const std::string& key, key_state& ks) {
   }
 }
 
+// A worker died: every request still at it fails now with the exit reason
+// (a promise parked in a dead actor would otherwise only time out).
+void on_worker_down(self_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  for (auto& kvp : st.keys) {
+    if (kvp.second.worker && kvp.second.worker.address() == dm.source) {
+      kvp.second.worker = nullptr;
+      st.workers->erase(kvp.first);
+    }
+  }
+  std::vector<uint64_t> lost;
+  for (auto& kvp : st.flights)
+    if (kvp.second.worker == dm.source)
+      lost.push_back(kvp.first);
+  if (lost.empty())
+    return;
+  auto reason = dm.reason ? dm.reason : caf::make_error(caf::sec::request_receiver_down);
+  st.log->info("a worker went down with {} request(s) at it: {}", lost.size(),
+               to_string(reason));
+  for (auto version : lost)
+    on_reply(self, version, caf::make_message(reason), true);
+}
+
 caf::behavior gate_impl(self_ptr self, latest_wins_config cfg,
                         detail::latest_wins_sender sender) {
   auto& st = self->state;
@@ -204,6 +233,9 @@ caf::behavior gate_impl(self_ptr self, latest_wins_config cfg,
   st.log = log::get("latest_wins");
   st.pending = std::make_shared<promise_map>();
   st.workers = std::make_shared<worker_map>();
+  if (st.cfg.worker)
+    self->monitor(st.cfg.worker);
+  self->set_down_handler([self](caf::down_msg& dm) { on_worker_down(self, dm); });
   self->attach_functor(
       [pending = st.pending, workers = st.workers](const caf::error& reason) {
         auto err =

@@ -42,7 +42,10 @@
 /// Every caller is answered exactly once. When the gate exits, every caller
 /// still waiting is answered `error::shut_down`, and the per-key workers it
 /// made are stopped. A worker that does not answer within `worker_timeout`
-/// fails its caller with `sec::request_timeout`.
+/// fails its caller with `sec::request_timeout`. The gate monitors its
+/// workers: when one dies, every request still at it fails at once with the
+/// worker's exit reason, and a per-key worker is made anew for the next
+/// request of its key.
 #pragma once
 
 #include <chrono>

@@ -365,7 +365,11 @@ void on_reply(pool_actor* self, uint64_t task_id, uint64_t worker_id, caf::messa
   bool is_error = msg.match_elements<caf::error>();
   if (is_error) {
     auto wi = core.workers.find(worker_id);
-    if (wi != core.workers.end() && is_terminated(wi->second.hdl)) {
+    // A request bounced by a dead worker's mailbox means the worker is gone,
+    // whether or not its down message has arrived yet.
+    if (wi != core.workers.end() &&
+        (is_terminated(wi->second.hdl) ||
+         msg.get_as<caf::error>(0) == caf::sec::request_receiver_down)) {
       worker_lost(self, worker_id, msg.get_as<caf::error>(0), false);
       return;
     }

@@ -304,6 +304,58 @@ BOOST_AUTO_TEST_CASE(worker_errors_and_timeouts_reach_the_newest_caller) {
   BOOST_TEST(b->value->error() == caf::sec::request_timeout);
 }
 
+BOOST_AUTO_TEST_CASE(a_dying_worker_fails_its_requests_at_once) {
+  // This worker parks each request and never answers: when it dies, CAF drops
+  // the parked promise silently, so only the gate's monitor can answer.
+  auto mute = spawn([](caf::event_based_actor* self) -> caf::behavior {
+    auto parked = std::make_shared<std::vector<caf::response_promise>>();
+    return {[=](ask_atom, std::string&) {
+      parked->push_back(self->make_response_promise());
+    }};
+  });
+  latest_wins_config c;
+  c.worker = mute;
+  c.worker_timeout = 10s;
+  auto g = make(c);
+  auto a = search(g, "a", "x");
+  auto b = search(g, "b", "y");
+  run();
+  BOOST_TEST(!a->done());
+  caf::anon_send_exit(mute, caf::exit_reason::kill);
+  run();
+  BOOST_REQUIRE(a->done());
+  BOOST_REQUIRE(b->done());
+  BOOST_TEST(a->value->error() == caf::exit_reason::kill);
+  BOOST_TEST(b->value->error() == caf::exit_reason::kill);
+  BOOST_TEST(ms(elapsed()) == 0);
+  BOOST_TEST(stats(g).in_flight == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_dead_per_key_worker_is_made_anew) {
+  auto made = std::make_shared<std::vector<caf::actor>>();
+  auto cs = counters;
+  latest_wins_config c;
+  c.worker_factory = [made, cs](caf::actor_system& s) {
+    auto w = s.spawn(search_impl, caf::timespan{100ms}, cs, true);
+    made->push_back(w);
+    return w;
+  };
+  auto g = make(c);
+  auto a = search(g, "k", "x");
+  run();
+  BOOST_REQUIRE(made->size() == 1u);
+  caf::anon_send_exit(made->front(), caf::exit_reason::kill);
+  run();
+  BOOST_REQUIRE(a->done());
+  BOOST_TEST(a->value->error() == caf::exit_reason::kill);
+  auto b = search(g, "k", "y");
+  run();
+  BOOST_TEST(made->size() == 2u);
+  advance(100ms);
+  BOOST_REQUIRE(b->done());
+  BOOST_TEST(b->value->value() == "hits for y");
+}
+
 BOOST_AUTO_TEST_CASE(a_worker_answer_of_the_wrong_type_is_an_error) {
   auto svc = echo(1ms);
   latest_wins_config c;
