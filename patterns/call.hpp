@@ -50,7 +50,8 @@ call<T> ask(const Handle& target, Ts&&... xs) {
 }
 
 /// "No limit" for call_options::deadline (and timeout, where a caller really
-/// wants to wait forever).
+/// wants to wait forever). Any duration of 100 years or more counts as no
+/// limit too.
 constexpr caf::timespan no_limit = caf::timespan::max();
 
 /// Time bounds of a composition. Every request a composition sends carries a

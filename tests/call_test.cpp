@@ -70,6 +70,21 @@ BOOST_AUTO_TEST_CASE(no_limit_timeout_waits_for_a_late_answer) {
   BOOST_TEST(out->value->value() == std::vector<int64_t>{3});
 }
 
+BOOST_AUTO_TEST_CASE(huge_durations_count_as_no_limit_instead_of_overflowing) {
+  auto svc = echo(10ms);
+  std::vector<call<int64_t>> calls{ask_int(svc, 4)};
+  auto opts = call_options{}
+                  .with_timeout(no_limit - std::chrono::nanoseconds(1))
+                  .with_deadline(no_limit - std::chrono::nanoseconds(1));
+  auto out = start<caf::expected<std::vector<int64_t>>>(
+      [=](auto* self, auto done) { all(self, calls, done, opts); });
+  run();
+  BOOST_TEST(!out->done());
+  advance(10ms);
+  BOOST_REQUIRE(out->done());
+  BOOST_TEST(out->value->value() == std::vector<int64_t>{4});
+}
+
 BOOST_AUTO_TEST_CASE(deliver_to_forwards_values_and_errors) {
   auto front = spawn([](caf::event_based_actor* self) -> caf::behavior {
     return {[=](int64_t x) {

@@ -13,6 +13,10 @@
 
 namespace actorkit::detail {
 
+/// Durations at or beyond this are treated as "no limit": adding them to the
+/// clock's time would overflow.
+constexpr caf::timespan forever = std::chrono::hours(24 * 365 * 100);
+
 /// The time bounds of one running composition.
 struct budget {
   caf::timespan timeout;
@@ -23,7 +27,7 @@ struct budget {
   static budget start(Self* self, const call_options& opts) {
     budget b;
     b.timeout = opts.timeout;
-    if (opts.deadline != no_limit) {
+    if (opts.deadline < forever) {
       b.bounded = true;
       b.deadline_at = self->clock().now() + opts.deadline;
     }
@@ -47,7 +51,7 @@ struct budget {
 };
 
 inline caf::duration to_duration(caf::timespan x) {
-  if (x == no_limit)
+  if (x >= forever)
     return caf::duration{caf::infinite};
   return caf::duration{x};
 }
