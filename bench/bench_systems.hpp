@@ -6,7 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
+
+#include <benchmark/benchmark.h>
 
 #include <caf/actor_system.hpp>
 
@@ -45,6 +48,28 @@ inline systems& sys_pool() {
 /// Shuts both systems down; call at the end of main().
 inline void release_systems() {
   systems_slot().reset();
+}
+
+/// The main() of a benchmark program: `<program> <mode> args...` (exactly
+/// `mode_argc` arguments in all) runs `fixed(argv + 2)`, fixed work for
+/// callgrind; anything else runs Google Benchmark. Releases the systems
+/// either way.
+template <class Fixed>
+int run_main(int argc, char** argv, const char* mode, int mode_argc, Fixed fixed) {
+  int rc = 0;
+  if (argc == mode_argc && std::strcmp(argv[1], mode) == 0) {
+    rc = fixed(argv + 2);
+  } else {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
+      rc = 1;
+    } else {
+      benchmark::RunSpecifiedBenchmarks();
+      benchmark::Shutdown();
+    }
+  }
+  release_systems();
+  return rc;
 }
 
 } // namespace actorkit::bench

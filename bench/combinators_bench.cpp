@@ -321,16 +321,7 @@ int fixed_mode(const std::string& variant, int64_t k, int64_t batches) {
 // Usage: combinators_bench [google benchmark flags]
 //    or: combinators_bench --fixed <variant> <servers> <batches>
 int main(int argc, char** argv) {
-  int rc = 0;
-  if (argc == 5 && std::string{argv[1]} == "--fixed") {
-    rc = fixed_mode(argv[2], std::stoll(argv[3]), std::stoll(argv[4]));
-  } else {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv))
-      return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-  }
-  actorkit::bench::release_systems();
-  return rc;
+  return actorkit::bench::run_main(argc, argv, "--fixed", 5, [](char** args) {
+    return fixed_mode(args[0], std::stoll(args[1]), std::stoll(args[2]));
+  });
 }

@@ -322,16 +322,7 @@ int count_main(const std::string& op, int64_t n) {
 } // namespace
 
 int main(int argc, char** argv) {
-  int rc = 0;
-  if (argc == 4 && std::strcmp(argv[1], "count") == 0) {
-    rc = count_main(argv[2], std::stoll(argv[3]));
-  } else {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv))
-      return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-  }
-  actorkit::bench::release_systems();
-  return rc;
+  return actorkit::bench::run_main(argc, argv, "count", 4, [](char** args) {
+    return count_main(args[0], std::stoll(args[1]));
+  });
 }
