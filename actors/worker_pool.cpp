@@ -1,22 +1,25 @@
 #include <actorkit/actors/worker_pool.hpp>
 
 #include <algorithm>
-#include <deque>
+#include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
-#include <caf/behavior.hpp>
-#include <caf/detail/behavior_impl.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/actor_config.hpp>
+#include <caf/actor_control_block.hpp>
+#include <caf/default_attachable.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/mailbox_element.hpp>
-#include <caf/message_view.hpp>
-#include <caf/response_promise.hpp>
+#include <caf/make_actor.hpp>
+#include <caf/monitorable_actor.hpp>
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
-#include <caf/stateful_actor.hpp>
+#include <caf/system_messages.hpp>
+#include <caf/type_nr.hpp>
 
 #include <actorkit/actors/log.hpp>
 
@@ -26,11 +29,29 @@ namespace {
 
 using time_point = caf::actor_clock::time_point;
 
+/// Task timeouts at or beyond this mean no limit (adding them to the clock's
+/// time would overflow), as for the compositions.
+constexpr caf::timespan no_limit = std::chrono::hours(24 * 365 * 100);
+
+/// Where an answer goes: the caller of a task or control request.
+struct reply_to {
+  caf::strong_actor_ptr sender;
+  caf::message_id mid;
+  caf::mailbox_element::forwarding_stack stages;
+};
+
+reply_to take_reply_to(caf::mailbox_element& x) {
+  return {std::move(x.sender), x.mid, std::move(x.stages)};
+}
+
 struct task {
   uint64_t id = 0;
   int32_t priority = 0;
   caf::message content;
-  caf::response_promise rp;
+  // With max_redeliveries = 0 the caller's own mailbox element, forwarded to
+  // the worker as it is (no copy kept); `content` is empty then.
+  caf::mailbox_element_ptr elem;
+  reply_to to;
   time_point arrived;
   size_t redeliveries = 0;
 };
@@ -42,6 +63,176 @@ struct running_task {
   time_point deadline;
 };
 
+/// The pool's lock: held for a few hundred instructions at a time, so waiting
+/// threads spin briefly, then yield, instead of sleeping in the kernel.
+class spin_lock {
+public:
+  void lock() {
+    for (int spins = 0; flag_.exchange(true, std::memory_order_acquire);) {
+      while (flag_.load(std::memory_order_relaxed)) {
+        if (++spins < 64)
+          __builtin_ia32_pause();
+        else
+          std::this_thread::yield();
+      }
+    }
+  }
+
+  void unlock() { flag_.store(false, std::memory_order_release); }
+
+private:
+  std::atomic<bool> flag_{false};
+};
+
+/// A FIFO queue in one growing ring buffer (std::deque allocates a block
+/// every few tasks of this size).
+template <class T>
+class ring_queue {
+public:
+  bool empty() const { return size_ == 0; }
+
+  size_t size() const { return size_; }
+
+  T& front() { return buf_[head_]; }
+
+  void push_back(T x) {
+    grow();
+    buf_[(head_ + size_) & (buf_.size() - 1)] = std::move(x);
+    ++size_;
+  }
+
+  void push_front(T x) {
+    grow();
+    head_ = (head_ + buf_.size() - 1) & (buf_.size() - 1);
+    buf_[head_] = std::move(x);
+    ++size_;
+  }
+
+  T pop_front() {
+    auto x = std::move(buf_[head_]);
+    buf_[head_] = T{};
+    head_ = (head_ + 1) & (buf_.size() - 1);
+    --size_;
+    return x;
+  }
+
+  template <class F>
+  void for_each(F f) {
+    for (size_t i = 0; i < size_; ++i)
+      f(buf_[(head_ + i) & (buf_.size() - 1)]);
+  }
+
+private:
+  void grow() {
+    if (size_ < buf_.size())
+      return;
+    std::vector<T> next(std::max(buf_.size() * 2, size_t{8}));
+    for (size_t i = 0; i < size_; ++i)
+      next[i] = std::move(buf_[(head_ + i) & (buf_.size() - 1)]);
+    buf_ = std::move(next);
+    head_ = 0;
+  }
+
+  std::vector<T> buf_;
+  size_t head_ = 0;
+  size_t size_ = 0;
+};
+
+/// The running tasks, in slots reused without allocating. A task's key is its
+/// slot and the slot's generation (so a late answer for an earlier task in
+/// the same slot finds nothing); it is also the request ID of the task's
+/// message to its worker. The slots form a list in dispatch order, whose
+/// first task has the earliest deadline.
+class running_table {
+public:
+  bool empty() const { return size_ == 0; }
+
+  size_t size() const { return size_; }
+
+  running_task* find(uint64_t key) {
+    auto idx = static_cast<size_t>(key & 0xFFFFFFFFu);
+    if (idx >= slots_.size())
+      return nullptr;
+    auto& x = slots_[idx];
+    return x.used && x.gen == (key >> 32) ? &x.task : nullptr;
+  }
+
+  uint64_t insert(running_task r) {
+    uint32_t idx;
+    if (!free_.empty()) {
+      idx = free_.back();
+      free_.pop_back();
+    } else {
+      idx = static_cast<uint32_t>(slots_.size());
+      slots_.emplace_back();
+    }
+    auto& x = slots_[idx];
+    // Generations stay below 2^27, so keys are valid request IDs (below
+    // 2^60) and never 0.
+    x.gen = x.gen % (uint64_t{1} << 27) + 1;
+    x.used = true;
+    x.task = std::move(r);
+    x.prev = tail_;
+    x.next = npos;
+    if (tail_ != npos)
+      slots_[tail_].next = idx;
+    else
+      head_ = idx;
+    tail_ = idx;
+    ++size_;
+    return (x.gen << 32) | idx;
+  }
+
+  /// Removes the task with `key`, which must be running.
+  running_task take(uint64_t key) {
+    auto idx = static_cast<uint32_t>(key & 0xFFFFFFFFu);
+    auto& x = slots_[idx];
+    (x.prev != npos ? slots_[x.prev].next : head_) = x.next;
+    (x.next != npos ? slots_[x.next].prev : tail_) = x.prev;
+    x.used = false;
+    auto result = std::move(x.task);
+    x.task = running_task{};
+    free_.push_back(idx);
+    --size_;
+    return result;
+  }
+
+  /// Key of the earliest dispatched task; the table must not be empty.
+  uint64_t first_key() const { return (slots_[head_].gen << 32) | head_; }
+
+  running_task& first() { return slots_[head_].task; }
+
+  template <class F>
+  void for_each(F f) {
+    for (auto i = head_; i != npos; i = slots_[i].next)
+      f(slots_[i].task);
+  }
+
+  void clear() {
+    slots_.clear();
+    free_.clear();
+    head_ = tail_ = npos;
+    size_ = 0;
+  }
+
+private:
+  static constexpr uint32_t npos = 0xFFFFFFFFu;
+
+  struct slot {
+    running_task task;
+    uint64_t gen = 0;
+    bool used = false;
+    uint32_t prev = npos;
+    uint32_t next = npos;
+  };
+
+  std::vector<slot> slots_;
+  std::vector<uint32_t> free_;
+  uint32_t head_ = npos;
+  uint32_t tail_ = npos;
+  size_t size_ = 0;
+};
+
 struct worker_entry {
   caf::actor hdl;
   bool owned = false;
@@ -50,15 +241,31 @@ struct worker_entry {
   std::vector<uint64_t> tasks;
 };
 
-// Everything that holds a caller's response promise lives here, shared with
-// the exit path (an attached functor runs after the state is destroyed), so a
-// dying pool still answers every caller.
-struct pool_core {
-  std::map<int32_t, std::deque<task>, std::greater<int32_t>> queue;
-  size_t queued = 0;
-  std::unordered_map<uint64_t, running_task> running;
-  std::vector<caf::response_promise> drain_waiters;
-  std::unordered_map<uint64_t, worker_entry> workers;
+/// Something the pool does once its lock is released: talking to other
+/// actors under the lock could deadlock (a worker may itself be a pool, and
+/// monitoring a dead worker calls back into the pool at once).
+struct effect {
+  enum kind_t : uint8_t {
+    /// `elem` to `target`.
+    send,
+    /// A task to a worker: `elem` if set, else `content`, as a request with
+    /// ID `mid` from the pool.
+    send_task,
+    /// A worker's answer `elem` to `target` as the response `mid`.
+    relay,
+    /// `content` to `target` as the response `mid`.
+    respond,
+    monitor,
+    demonitor,
+    stop,
+    finish,
+  };
+  kind_t kind;
+  caf::strong_actor_ptr target;
+  caf::mailbox_element_ptr elem;
+  caf::error reason;
+  caf::message content;
+  caf::message_id mid;
 };
 
 // A bounded window of recent durations for the percentiles.
@@ -92,534 +299,743 @@ private:
   std::vector<caf::timespan> xs_;
 };
 
-struct pool_state {
-  static inline const char* name = "actorkit.worker_pool";
-  worker_pool_config cfg;
-  worker_factory factory;
-  std::shared_ptr<pool_core> core;
-  // One entry per free slot: worker ids, oldest free first. Entries of
-  // workers that left or retire are skipped when popped.
-  std::deque<uint64_t> idle;
-  // (deadline, task id) in dispatch order; deadlines grow monotonically.
-  std::deque<std::pair<time_point, uint64_t>> deadlines;
-  bool timer_armed = false;
-  uint64_t timer_seq = 0;
-  bool paused = false;
-  uint64_t next_task = 0;
-  uint64_t next_worker = 0;
-  worker_pool_stats stats;
-  sample_window waits;
-  sample_window runs;
-  std::shared_ptr<spdlog::logger> log = log::get("pool");
-};
-
-using pool_actor = caf::stateful_actor<pool_state>;
-
-void on_reply(pool_actor* self, uint64_t task_id, uint64_t worker_id, caf::message& msg);
-
-// A response handler that accepts any answer: the pool relays whatever the
-// worker answers, so the handler cannot be written as typed match cases.
-class relay_handler final : public caf::detail::behavior_impl {
-public:
-  relay_handler(pool_actor* self, uint64_t task_id, uint64_t worker_id)
-      : self_(self), task_id_(task_id), worker_id_(worker_id) {
-    begin_ = nullptr;
-    end_ = nullptr;
-  }
-
-  caf::match_case::result invoke(caf::detail::invoke_result_visitor&,
-                                 caf::type_erased_tuple& xs) override {
-    // The answer is relayed as is: take it out of the mailbox element rather
-    // than copying it.
-    auto* current = self_->current_mailbox_element();
-    auto msg = current != nullptr && &current->content() == &xs
-                   ? current->move_content_to_message()
-                   : caf::message::copy(xs);
-    on_reply(self_, task_id_, worker_id_, msg);
-    return caf::match_case::match;
-  }
-
-private:
-  pool_actor* self_;
-  uint64_t task_id_;
-  uint64_t worker_id_;
-};
-
 bool is_terminated(const caf::actor& hdl) {
   auto ptr = caf::actor_cast<caf::abstract_actor*>(hdl);
   return ptr == nullptr || ptr->getf(caf::abstract_actor::is_terminated_flag);
 }
 
-caf::error reason_or(const caf::error& reason, caf::error fallback) {
-  return reason ? reason : std::move(fallback);
+template <class Atom, class... Ts>
+bool is(const caf::type_erased_tuple& xs) {
+  return xs.match_elements<Atom, Ts...>();
 }
 
-size_t active_workers(const pool_core& core) {
-  size_t n = 0;
-  for (auto& kvp : core.workers)
-    if (!kvp.second.retiring)
-      ++n;
-  return n;
-}
+/// The pool actor. It has no mailbox and no thread of its own: like
+/// caf::actor_pool, it handles each message inside `enqueue`, on the
+/// sender's thread, under one lock. A task goes straight from the caller's
+/// thread into a worker's mailbox, and a worker's answer goes straight from
+/// the worker's thread into the caller's mailbox: two mailbox hops per task,
+/// as for a direct request.
+class worker_pool_actor final : public caf::monitorable_actor {
+public:
+  worker_pool_actor(caf::actor_config& acfg, worker_pool_config cfg,
+                    worker_factory factory)
+      : caf::monitorable_actor(acfg), cfg_(cfg), factory_(std::move(factory)),
+        bounded_(cfg.task_timeout < no_limit), waits_(cfg.latency_samples),
+        runs_(cfg.latency_samples) {
+    // nop
+  }
 
-void add_worker(pool_actor* self, caf::actor hdl, bool owned) {
-  auto& st = self->state;
-  auto id = st.next_worker++;
-  self->monitor(hdl);
-  worker_entry w;
-  w.hdl = std::move(hdl);
-  w.owned = owned;
-  st.core->workers.emplace(id, std::move(w));
-  for (size_t i = 0; i < st.cfg.max_in_flight_per_worker; ++i)
-    st.idle.push_back(id);
-}
+  const char* name() const override { return "actorkit.worker_pool"; }
 
-// Starts a worker from the factory; false if there is none or it failed.
-bool start_worker(pool_actor* self) {
-  auto& st = self->state;
-  if (!st.factory)
-    return false;
-  auto hdl = st.factory(self->system());
-  if (!hdl)
-    return false;
-  add_worker(self, std::move(hdl), true);
-  return true;
-}
+  void start(std::vector<caf::actor> workers, bool owned) {
+    register_at_system();
+    std::unique_lock<spin_lock> guard{lock_};
+    now_ = home_system().clock().now();
+    for (auto& hdl : workers)
+      add_worker(std::move(hdl), owned);
+    flush(guard, nullptr);
+  }
 
-void stop_worker(pool_actor* self, worker_entry& w, caf::error reason) {
-  self->demonitor(w.hdl);
-  if (w.owned)
-    self->send_exit(w.hdl, std::move(reason));
-}
+  void enqueue(caf::mailbox_element_ptr what, caf::execution_unit* eu) override {
+    if (owner_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+      // Sent by code the pool runs under its lock (a worker factory that
+      // messages the pool): handled right after the current message.
+      deferred_.push_back(std::move(what));
+      return;
+    }
+    // What needs no state happens before taking the lock: reading the clock,
+    // telling tasks from control messages, and taking a task's content out
+    // of its mailbox element.
+    auto at = home_system().clock().now();
+    task t;
+    bool is_task_msg = !what->mid.is_response() && is_task(what->content());
+    if (is_task_msg)
+      t = make_task(std::move(what), at);
+    std::unique_lock<spin_lock> guard{lock_};
+    owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    now_ = at;
+    if (is_task_msg)
+      submit(std::move(t));
+    else
+      handle(std::move(what));
+    for (size_t i = 0; i < deferred_.size(); ++i)
+      handle(std::move(deferred_[i]));
+    deferred_.clear();
+    owner_.store(std::thread::id{}, std::memory_order_relaxed);
+    flush(guard, eu);
+  }
 
-bool stale_deadline(pool_core& core, const std::pair<time_point, uint64_t>& x) {
-  auto i = core.running.find(x.second);
-  return i == core.running.end() || i->second.deadline != x.first;
-}
+  void on_destroy() override {
+    if (!getf(is_cleaned_up_flag)) {
+      // Nobody holds the pool any more, but callers of queued tasks still
+      // wait: they are answered, without a sender since the pool is gone.
+      std::unique_lock<spin_lock> guard{lock_};
+      destroying_ = true;
+      now_ = home_system().clock().now();
+      quit(caf::make_error(caf::exit_reason::unreachable));
+      flush(guard, nullptr);
+    }
+    caf::monitorable_actor::on_destroy();
+  }
 
-void arm_timer(pool_actor* self) {
-  auto& st = self->state;
-  auto& core = *st.core;
-  while (!st.deadlines.empty() && stale_deadline(core, st.deadlines.front()))
-    st.deadlines.pop_front();
-  if (st.timer_armed || st.deadlines.empty())
-    return;
-  st.timer_armed = true;
-  auto delay = std::chrono::duration_cast<caf::timespan>(st.deadlines.front().first -
-                                                         self->clock().now());
-  self->delayed_send(self, std::max(delay, caf::timespan::zero()), expire_atom_v,
-                     ++st.timer_seq);
-}
+private:
+  // -- effects, run without the lock ----------------------------------------
 
-void check_drain(pool_actor* self) {
-  auto& core = *self->state.core;
-  if (core.drain_waiters.empty() || core.queued > 0 || !core.running.empty())
-    return;
-  auto waiters = std::move(core.drain_waiters);
-  core.drain_waiters.clear();
-  for (auto& rp : waiters)
-    rp.deliver(caf::unit);
-}
+  caf::strong_actor_ptr me() {
+    return destroying_ ? nullptr : caf::strong_actor_ptr{ctrl()};
+  }
 
-task pop_task(pool_core& core) {
-  for (auto i = core.queue.begin(); i != core.queue.end(); ++i) {
-    if (i->second.empty())
-      continue;
-    auto t = std::move(i->second.front());
-    i->second.pop_front();
-    --core.queued;
-    if (i->second.empty() && i->first != 0)
-      core.queue.erase(i);
+  void flush(std::unique_lock<spin_lock>& guard, caf::execution_unit* eu) {
+    // One thread at a time runs the effects, in the order they were made;
+    // effects made meanwhile by other threads are picked up by the loop.
+    if (flushing_)
+      return;
+    flushing_ = true;
+    while (!out_.empty()) {
+      auto batch = std::move(out_);
+      out_ = std::move(spare_);
+      out_.clear();
+      guard.unlock();
+      for (auto& e : batch)
+        perform(e, eu);
+      batch.clear();
+      guard.lock();
+      spare_ = std::move(batch);
+    }
+    flushing_ = false;
+  }
+
+  void perform(effect& e, caf::execution_unit* eu) {
+    switch (e.kind) {
+    case effect::send:
+      e.target->enqueue(std::move(e.elem), eu);
+      break;
+    case effect::send_task:
+      if (e.elem) {
+        e.elem->sender = me();
+        e.elem->mid = e.mid;
+      } else {
+        e.elem = caf::make_mailbox_element(me(), e.mid, {}, std::move(e.content));
+      }
+      e.target->enqueue(std::move(e.elem), eu);
+      break;
+    case effect::respond:
+      e.target->enqueue(caf::make_mailbox_element(me(), e.mid, {}, std::move(e.content)),
+                        eu);
+      break;
+    case effect::relay:
+      e.elem->sender = me();
+      e.elem->mid = e.mid;
+      e.target->enqueue(std::move(e.elem), eu);
+      break;
+    case effect::monitor:
+      e.target->get()->attach(
+          caf::default_attachable::make_monitor(e.target->get()->address(), address()));
+      break;
+    case effect::demonitor:
+      e.target->get()->detach(caf::default_attachable::observe_token{
+          address(), caf::default_attachable::monitor});
+      break;
+    case effect::stop:
+      e.target->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                                                  caf::exit_msg{address(), e.reason}),
+                        eu);
+      break;
+    case effect::finish:
+      cleanup(std::move(e.reason), eu);
+      unregister_from_system();
+      break;
+    }
+  }
+
+  void emit(effect::kind_t kind, const caf::actor& hdl, caf::error reason = {}) {
+    effect e{kind,    caf::actor_cast<caf::strong_actor_ptr>(hdl),
+             nullptr, std::move(reason),
+             {},      {}};
+    out_.push_back(std::move(e));
+  }
+
+  void answer(reply_to to, caf::message msg) {
+    if (!to.stages.empty()) {
+      // A forwarded request: the answer goes to the next stage.
+      auto next = std::move(to.stages.back());
+      to.stages.pop_back();
+      effect e{effect::send,
+               std::move(next),
+               caf::make_mailbox_element(std::move(to.sender), to.mid,
+                                         std::move(to.stages), std::move(msg)),
+               {},
+               {},
+               {}};
+      out_.push_back(std::move(e));
+    } else if (to.sender && to.mid.is_request()) {
+      effect e{effect::respond, std::move(to.sender), nullptr, {},
+               std::move(msg),  to.mid.response_id()};
+      out_.push_back(std::move(e));
+    }
+  }
+
+  void answer(reply_to to, caf::error err) {
+    answer(std::move(to), caf::make_message(std::move(err)));
+  }
+
+  // -- message handling, under the lock ---------------------------------------
+
+  // The clock's time when the current message arrived.
+  time_point now() const { return now_; }
+
+  task make_task(caf::mailbox_element_ptr what, time_point at) const {
+    task t;
+    t.to = take_reply_to(*what);
+    t.arrived = at;
+    if (cfg_.max_redeliveries == 0)
+      t.elem = std::move(what);
+    else
+      t.content = what->move_content_to_message();
     return t;
   }
-  return {};
-}
 
-void run_on(pool_actor* self, uint64_t worker_id, worker_entry& w, task t) {
-  auto& st = self->state;
-  auto now = self->clock().now();
-  st.waits.add(std::chrono::duration_cast<caf::timespan>(now - t.arrived));
-  auto task_id = t.id;
-  ++w.in_flight;
-  w.tasks.push_back(task_id);
-  running_task r;
-  r.worker = worker_id;
-  r.started = now;
-  bool bounded = st.cfg.task_timeout != caf::timespan::max();
-  if (bounded)
-    r.deadline = now + st.cfg.task_timeout;
-  auto mid = self->new_request_id(caf::message_priority::normal);
-  w.hdl->enqueue(caf::make_mailbox_element(self->ctrl(), mid, {}, t.content),
-                 self->context());
-  self->add_multiplexed_response_handler(
-      mid.response_id(),
-      caf::behavior{caf::behavior::impl_ptr{
-          caf::make_counted<relay_handler>(self, task_id, worker_id)}});
-  r.t = std::move(t);
-  if (bounded)
-    st.deadlines.emplace_back(r.deadline, task_id);
-  st.core->running.emplace(task_id, std::move(r));
-  if (bounded)
-    arm_timer(self);
-}
-
-void dispatch(pool_actor* self) {
-  auto& st = self->state;
-  auto& core = *st.core;
-  while (!st.paused && core.queued > 0 && !st.idle.empty()) {
-    auto wid = st.idle.front();
-    st.idle.pop_front();
-    auto w = core.workers.find(wid);
-    if (w == core.workers.end() || w->second.retiring)
-      continue;
-    run_on(self, wid, w->second, pop_task(core));
-  }
-}
-
-// Frees one slot of a worker after a task left it.
-void release_slot(pool_actor* self, uint64_t worker_id, uint64_t task_id) {
-  auto& st = self->state;
-  auto w = st.core->workers.find(worker_id);
-  if (w == st.core->workers.end())
-    return;
-  auto& ids = w->second.tasks;
-  ids.erase(std::remove(ids.begin(), ids.end(), task_id), ids.end());
-  --w->second.in_flight;
-  if (w->second.retiring) {
-    if (w->second.in_flight == 0) {
-      stop_worker(self, w->second, caf::exit_reason::user_shutdown);
-      st.core->workers.erase(w);
-    }
-    return;
-  }
-  st.idle.push_back(worker_id);
-}
-
-void push_front(pool_core& core, task t) {
-  auto prio = t.priority;
-  core.queue[prio].push_front(std::move(t));
-  ++core.queued;
-}
-
-// A worker is gone (crashed, or killed by the pool): its other running tasks
-// are re-dispatched or quarantined, and a replacement is started.
-void worker_lost(pool_actor* self, uint64_t worker_id, const caf::error& reason,
-                 bool kill) {
-  auto& st = self->state;
-  auto& core = *st.core;
-  auto wi = core.workers.find(worker_id);
-  if (wi == core.workers.end())
-    return;
-  auto w = std::move(wi->second);
-  core.workers.erase(wi);
-  if (kill) {
-    self->demonitor(w.hdl);
-    // A worker the user handed in is only dropped, never stopped by the pool.
-    if (w.owned)
-      self->send_exit(w.hdl, caf::exit_reason::kill);
-  }
-  for (auto id : w.tasks) {
-    auto ri = core.running.find(id);
-    if (ri == core.running.end())
-      continue;
-    auto t = std::move(ri->second.t);
-    core.running.erase(ri);
-    if (t.redeliveries < st.cfg.max_redeliveries) {
-      ++t.redeliveries;
-      ++st.stats.redelivered;
-      st.log->info("worker_pool: task {} re-dispatched after its worker failed ({})",
-                   t.id, to_string(reason));
-      push_front(core, std::move(t));
-    } else {
-      ++st.stats.quarantined;
-      st.log->warn("worker_pool: task {} quarantined after {} redeliveries: {}", t.id,
-                   t.redeliveries, to_string(reason));
-      t.rp.deliver(reason);
-    }
-  }
-  if (!w.retiring) {
-    if (start_worker(self)) {
-      ++st.stats.replaced;
-      st.log->info("worker_pool: worker replaced ({})", to_string(reason));
-    } else {
-      st.log->info("worker_pool: worker lost without replacement ({})",
-                   to_string(reason));
-    }
-  }
-  if (core.workers.empty()) {
-    st.log->warn("worker_pool: no workers left, shutting down");
-    self->quit(caf::make_error(error::shut_down, "worker_pool: no workers left"));
-    return;
-  }
-  dispatch(self);
-  arm_timer(self);
-  check_drain(self);
-}
-
-void on_reply(pool_actor* self, uint64_t task_id, uint64_t worker_id, caf::message& msg) {
-  auto& st = self->state;
-  auto& core = *st.core;
-  auto ri = core.running.find(task_id);
-  if (ri == core.running.end() || ri->second.worker != worker_id)
-    return; // late answer of a task that timed out or was re-dispatched
-  bool is_error = msg.match_elements<caf::error>();
-  if (is_error) {
-    auto wi = core.workers.find(worker_id);
-    // A request bounced by a dead worker's mailbox means the worker is gone,
-    // whether or not its down message has arrived yet.
-    if (wi != core.workers.end() &&
-        (is_terminated(wi->second.hdl) ||
-         msg.get_as<caf::error>(0) == caf::sec::request_receiver_down)) {
-      worker_lost(self, worker_id, msg.get_as<caf::error>(0), false);
+  void handle(caf::mailbox_element_ptr what) {
+    if (what->mid.is_response()) {
+      on_reply(std::move(what));
       return;
     }
-  }
-  auto r = std::move(ri->second);
-  core.running.erase(ri);
-  st.runs.add(std::chrono::duration_cast<caf::timespan>(self->clock().now() - r.started));
-  if (is_error)
-    ++st.stats.failed;
-  else
-    ++st.stats.completed;
-  r.t.rp.deliver(msg);
-  release_slot(self, worker_id, task_id);
-  dispatch(self);
-  if (!st.deadlines.empty() && stale_deadline(core, st.deadlines.front()) &&
-      !st.timer_armed)
-    arm_timer(self);
-  check_drain(self);
-}
-
-void on_expire(pool_actor* self, uint64_t seq) {
-  auto& st = self->state;
-  auto& core = *st.core;
-  if (seq != st.timer_seq)
-    return;
-  st.timer_armed = false;
-  auto now = self->clock().now();
-  std::vector<uint64_t> stuck_workers;
-  while (!st.deadlines.empty()) {
-    auto [deadline, id] = st.deadlines.front();
-    if (stale_deadline(core, st.deadlines.front())) {
-      st.deadlines.pop_front();
-      continue;
+    auto& xs = what->content();
+    if (is_task(xs)) {
+      submit(make_task(std::move(what), now()));
+      return;
     }
-    if (deadline > now)
+    auto token = xs.type_token();
+    if (token == caf::make_type_token<caf::down_msg>()) {
+      on_down(xs.get_as<caf::down_msg>(0));
+      return;
+    }
+    if (token == caf::make_type_token<caf::exit_msg>()) {
+      // Like any actor that does not trap exits: a normal exit is ignored.
+      auto& reason = xs.get_as<caf::exit_msg>(0).reason;
+      if (reason)
+        quit(reason);
+      return;
+    }
+    if (closing_) {
+      answer(take_reply_to(*what), caf::make_error(caf::sec::request_receiver_down));
+      return;
+    }
+    control(*what);
+  }
+
+  // True unless `xs` is a system or control message.
+  static bool is_task(const caf::type_erased_tuple& xs) {
+    auto token = xs.type_token();
+    if (token == caf::make_type_token<caf::down_msg>() ||
+        token == caf::make_type_token<caf::exit_msg>())
+      return false;
+    if (xs.size() == 0 || xs.type(0).first != caf::type_nr<caf::atom_value>::value)
+      return true;
+    switch (static_cast<uint64_t>(xs.get_as<caf::atom_value>(0))) {
+    case prio_atom::uint_value():
+      return !is<prio_atom, int32_t, caf::message>(xs);
+    case resize_atom::uint_value():
+      return !is<resize_atom, uint64_t>(xs);
+    case pause_atom::uint_value():
+    case resume_atom::uint_value():
+    case drain_atom::uint_value():
+    case shutdown_atom::uint_value():
+    case stats_atom::uint_value():
+      return xs.size() != 1;
+    case expire_atom::uint_value():
+      return !is<expire_atom, uint64_t>(xs);
+    default:
+      return true;
+    }
+  }
+
+  // Handles a control message: one that `is_task` refuses.
+  void control(caf::mailbox_element& what) {
+    auto& xs = what.content();
+    auto unit = [&] { answer(take_reply_to(what), caf::message{}); };
+    switch (static_cast<uint64_t>(xs.get_as<caf::atom_value>(0))) {
+    case prio_atom::uint_value(): {
+      task t;
+      t.priority = xs.get_as<int32_t>(1);
+      t.content = xs.move_if_unshared<caf::message>(2);
+      t.to = take_reply_to(what);
+      t.arrived = now();
+      submit(std::move(t));
+    } break;
+    case resize_atom::uint_value():
+      if (auto err = resize(xs.get_as<uint64_t>(1)))
+        answer(take_reply_to(what), std::move(err));
+      else
+        unit();
       break;
-    st.deadlines.pop_front();
-    auto ri = core.running.find(id);
-    auto r = std::move(ri->second);
-    core.running.erase(ri);
-    ++st.stats.timed_out;
-    st.log->info("worker_pool: task {} timed out, replacing its worker", id);
-    r.t.rp.deliver(caf::make_error(caf::sec::request_timeout));
-    auto wi = core.workers.find(r.worker);
-    if (wi != core.workers.end()) {
-      auto& ids = wi->second.tasks;
-      ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
-      --wi->second.in_flight;
+    case pause_atom::uint_value():
+      paused_ = true;
+      log_->info("worker_pool: paused");
+      unit();
+      break;
+    case resume_atom::uint_value():
+      paused_ = false;
+      log_->info("worker_pool: resumed");
+      dispatch();
+      unit();
+      break;
+    case drain_atom::uint_value():
+      if (queued_ == 0 && running_.empty())
+        unit();
+      else if (drain_waiters_.size() >= cfg_.max_drain_waiters)
+        answer(
+            take_reply_to(what),
+            caf::make_error(error::overloaded, "worker_pool: too many drain requests"));
+      else
+        drain_waiters_.push_back(take_reply_to(what));
+      break;
+    case shutdown_atom::uint_value():
+      log_->info("worker_pool: shutting down");
+      quit(caf::make_error(error::shut_down, "worker_pool: shut down"), caf::error{});
+      unit();
+      break;
+    case stats_atom::uint_value():
+      answer(take_reply_to(what), caf::make_message(make_stats()));
+      break;
+    case expire_atom::uint_value():
+      // The pool's own timer only: from anyone else it changes nothing.
+      if (what.sender.get() == ctrl())
+        on_expire(xs.get_as<uint64_t>(1));
+      else
+        unit();
+      break;
+    default:
+      break;
     }
-    stuck_workers.push_back(r.worker);
   }
-  for (auto wid : stuck_workers)
-    worker_lost(self, wid, caf::make_error(caf::sec::request_timeout), true);
-  if (self->getf(caf::abstract_actor::is_terminated_flag))
-    return;
-  dispatch(self);
-  arm_timer(self);
-  check_drain(self);
-}
 
-void submit(pool_actor* self, int32_t priority, caf::message content,
-            caf::response_promise rp) {
-  auto& st = self->state;
-  auto& core = *st.core;
-  task t;
-  t.id = st.next_task++;
-  t.priority = priority;
-  t.content = std::move(content);
-  t.rp = std::move(rp);
-  t.arrived = self->clock().now();
-  if (core.queued >= st.cfg.queue_capacity) {
-    if (st.cfg.overflow == overflow_policy::reject_newest) {
-      ++st.stats.rejected;
-      t.rp.deliver(caf::make_error(error::overloaded, "worker_pool: queue full"));
+  void submit(task t) {
+    if (closing_) {
+      // As from any terminated actor.
+      answer(std::move(t.to), caf::make_error(caf::sec::request_receiver_down));
       return;
     }
-    // The oldest task of the lowest priority goes, the new one included.
-    auto lowest = std::find_if(core.queue.rbegin(), core.queue.rend(),
-                               [](auto& kvp) { return !kvp.second.empty(); });
-    ++st.stats.dropped;
-    if (lowest == core.queue.rend() || priority < lowest->first) {
-      t.rp.deliver(caf::make_error(error::dropped, "worker_pool: queue full"));
-      return;
-    }
-    lowest->second.front().rp.deliver(
-        caf::make_error(error::dropped, "worker_pool: dropped for newer work"));
-    lowest->second.pop_front();
-    --core.queued;
-  }
-  core.queue[priority].push_back(std::move(t));
-  ++core.queued;
-  dispatch(self);
-}
-
-void shut_down(pool_actor* self) {
-  auto& core = *self->state.core;
-  auto err = caf::make_error(error::shut_down, "worker_pool: shut down");
-  for (auto& kvp : core.queue)
-    for (auto& t : kvp.second)
-      t.rp.deliver(err);
-  core.queue.clear();
-  core.queued = 0;
-  for (auto& kvp : core.running)
-    kvp.second.t.rp.deliver(err);
-  core.running.clear();
-  for (auto& rp : core.drain_waiters)
-    rp.deliver(err);
-  core.drain_waiters.clear();
-}
-
-caf::error resize(pool_actor* self, uint64_t n) {
-  auto& st = self->state;
-  auto& core = *st.core;
-  if (n == 0)
-    return caf::make_error(error::invalid_config, "worker_pool: resize to 0 workers");
-  auto active = active_workers(core);
-  if (n > active) {
-    if (!st.factory)
-      return caf::make_error(error::invalid_config,
-                             "worker_pool: cannot grow without a worker factory");
-    for (auto i = active; i < n; ++i)
-      if (!start_worker(self))
-        return caf::make_error(error::invalid_config,
-                               "worker_pool: the factory failed to start a worker");
-    st.log->info("worker_pool: grew from {} to {} workers", active, n);
-    dispatch(self);
-    return caf::none;
-  }
-  // Shrink: idle workers leave at once, busy ones finish their tasks first.
-  auto excess = active - n;
-  std::vector<uint64_t> leaving;
-  for (int pass = 0; pass < 2 && leaving.size() < excess; ++pass)
-    for (auto& kvp : core.workers) {
-      if (leaving.size() == excess)
-        break;
-      auto& w = kvp.second;
-      if (w.retiring || (pass == 0 && w.in_flight > 0))
-        continue;
-      w.retiring = true;
-      leaving.push_back(kvp.first);
-    }
-  for (auto id : leaving) {
-    auto wi = core.workers.find(id);
-    if (wi->second.in_flight == 0) {
-      stop_worker(self, wi->second, caf::exit_reason::user_shutdown);
-      core.workers.erase(wi);
-    }
-  }
-  st.log->info("worker_pool: shrank from {} to {} workers", active, n);
-  return caf::none;
-}
-
-worker_pool_stats make_stats(pool_actor* self) {
-  auto& st = self->state;
-  auto s = st.stats;
-  s.workers = active_workers(*st.core);
-  s.queued = st.core->queued;
-  s.running = st.core->running.size();
-  st.waits.percentiles(s.wait_p50, s.wait_p90, s.wait_p99);
-  st.runs.percentiles(s.run_p50, s.run_p90, s.run_p99);
-  return s;
-}
-
-caf::behavior pool_impl(pool_actor* self, worker_pool_config cfg, worker_factory factory,
-                        std::vector<caf::actor> initial, bool owned) {
-  auto& st = self->state;
-  st.cfg = cfg;
-  st.factory = std::move(factory);
-  st.waits = sample_window{cfg.latency_samples};
-  st.runs = sample_window{cfg.latency_samples};
-  auto core = std::make_shared<pool_core>();
-  st.core = core;
-  self->attach_functor([core](const caf::error& reason) {
-    auto err = reason_or(
-        reason, caf::make_error(error::shut_down, "worker_pool: the pool exited"));
-    for (auto& kvp : core->queue)
-      for (auto& t : kvp.second)
-        t.rp.deliver(err);
-    for (auto& kvp : core->running)
-      kvp.second.t.rp.deliver(err);
-    for (auto& rp : core->drain_waiters)
-      rp.deliver(err);
-    for (auto& kvp : core->workers)
-      if (kvp.second.owned)
-        caf::anon_send_exit(kvp.second.hdl, caf::exit_reason::user_shutdown);
-    core->queue.clear();
-    core->running.clear();
-    core->drain_waiters.clear();
-    core->workers.clear();
-  });
-  for (auto& hdl : initial)
-    add_worker(self, std::move(hdl), owned);
-  self->set_down_handler([self](caf::down_msg& dm) {
-    for (auto& kvp : self->state.core->workers)
-      if (kvp.second.hdl.address() == dm.source) {
-        auto reason = reason_or(dm.reason, caf::make_error(caf::exit_reason::normal));
-        worker_lost(self, kvp.first, reason, false);
+    t.id = next_task_++;
+    auto priority = t.priority;
+    if (!paused_ && queued_ == 0) {
+      // Nothing waits: straight to a worker with a free slot, if any.
+      if (auto* w = take_idle()) {
+        run_on(*w, std::move(t));
         return;
       }
-  });
-  self->set_default_handler(
-      [self](caf::scheduled_actor*, caf::message_view& xs) -> caf::result<caf::message> {
-        auto rp = self->make_response_promise();
-        submit(self, 0, xs.move_content_to_message(), rp);
-        return rp;
-      });
-  return {
-      [self](prio_atom, int32_t priority,
-             caf::message& content) -> caf::result<caf::message> {
-        auto rp = self->make_response_promise();
-        submit(self, priority, std::move(content), rp);
-        return rp;
-      },
-      [self](resize_atom, uint64_t n) -> caf::result<void> {
-        if (auto err = resize(self, n))
-          return err;
-        return caf::unit;
-      },
-      [self](pause_atom) {
-        self->state.paused = true;
-        self->state.log->info("worker_pool: paused");
-      },
-      [self](resume_atom) {
-        self->state.paused = false;
-        self->state.log->info("worker_pool: resumed");
-        dispatch(self);
-      },
-      [self](drain_atom) -> caf::result<void> {
-        auto& core = *self->state.core;
-        if (core.queued == 0 && core.running.empty())
-          return caf::unit;
-        if (core.drain_waiters.size() >= self->state.cfg.max_drain_waiters)
-          return caf::make_error(error::overloaded,
-                                 "worker_pool: too many drain requests");
-        auto rp = self->make_response_promise();
-        core.drain_waiters.push_back(rp);
-        return rp;
-      },
-      [self](shutdown_atom) {
-        self->state.log->info("worker_pool: shutting down");
-        shut_down(self);
-        self->quit();
-      },
-      [self](stats_atom) { return make_stats(self); },
-      [self](expire_atom, uint64_t seq) {
-        // The pool's own timer only: from anyone else it changes nothing.
-        if (self->current_sender().get() == self->ctrl())
-          on_expire(self, seq);
-      },
-  };
+    }
+    if (queued_ >= cfg_.queue_capacity) {
+      if (cfg_.overflow == overflow_policy::reject_newest) {
+        ++stats_.rejected;
+        answer(std::move(t.to),
+               caf::make_error(error::overloaded, "worker_pool: queue full"));
+        return;
+      }
+      // The oldest task of the lowest priority goes, the new one included.
+      auto lowest = std::find_if(queue_.rbegin(), queue_.rend(),
+                                 [](auto& kvp) { return !kvp.second.empty(); });
+      ++stats_.dropped;
+      if (lowest == queue_.rend() || priority < lowest->first) {
+        answer(std::move(t.to),
+               caf::make_error(error::dropped, "worker_pool: queue full"));
+        return;
+      }
+      answer(lowest->second.pop_front().to,
+             caf::make_error(error::dropped, "worker_pool: dropped for newer work"));
+      --queued_;
+    }
+    queue_[priority].push_back(std::move(t));
+    ++queued_;
+    dispatch();
+  }
+
+  task pop_task() {
+    for (auto i = queue_.begin(); i != queue_.end(); ++i) {
+      if (i->second.empty())
+        continue;
+      auto t = i->second.pop_front();
+      --queued_;
+      if (i->second.empty() && i->first != 0)
+        queue_.erase(i);
+      return t;
+    }
+    return {};
+  }
+
+  // The worker entry of the free slot idle the longest; null if none.
+  std::pair<const uint64_t, worker_entry>* take_idle() {
+    while (!idle_.empty()) {
+      auto w = workers_.find(idle_.pop_front());
+      if (w != workers_.end() && !w->second.retiring)
+        return &*w;
+    }
+    return nullptr;
+  }
+
+  void dispatch() {
+    while (!paused_ && queued_ > 0) {
+      auto* w = take_idle();
+      if (w == nullptr)
+        return;
+      run_on(*w, pop_task());
+    }
+  }
+
+  void run_on(std::pair<const uint64_t, worker_entry>& entry, task t) {
+    auto worker_id = entry.first;
+    auto& w = entry.second;
+    auto at = now();
+    waits_.add(std::chrono::duration_cast<caf::timespan>(at - t.arrived));
+    // The worker answers the pool under a request ID that is the key of the
+    // running task; keys grow, so the first running task has the earliest
+    // deadline.
+    auto elem = std::move(t.elem);
+    auto content = t.content;
+    running_task r;
+    r.t = std::move(t);
+    r.worker = worker_id;
+    r.started = at;
+    if (bounded_)
+      r.deadline = at + cfg_.task_timeout;
+    auto key = running_.insert(std::move(r));
+    ++w.in_flight;
+    w.tasks.push_back(key);
+    effect e{effect::send_task,  caf::actor_cast<caf::strong_actor_ptr>(w.hdl),
+             std::move(elem),    {},
+             std::move(content), caf::make_message_id(key)};
+    out_.push_back(std::move(e));
+    arm_timer();
+  }
+
+  void on_reply(caf::mailbox_element_ptr what) {
+    auto key = what->mid.request_id().integer_value();
+    auto ri = running_.find(key);
+    if (ri == nullptr)
+      return; // late answer of a task that timed out or was re-dispatched
+    auto worker_id = ri->worker;
+    auto& xs = what->content();
+    bool is_error = xs.type_token() == caf::make_type_token<caf::error>();
+    if (is_error) {
+      auto wi = workers_.find(worker_id);
+      auto& err = xs.get_as<caf::error>(0);
+      // A request bounced by a dead worker's mailbox means the worker is
+      // gone, whether or not its down message has arrived yet.
+      if (wi != workers_.end() &&
+          (is_terminated(wi->second.hdl) || err == caf::sec::request_receiver_down)) {
+        worker_lost(worker_id, err, false);
+        return;
+      }
+    }
+    auto r = running_.take(key);
+    runs_.add(std::chrono::duration_cast<caf::timespan>(now() - r.started));
+    if (is_error)
+      ++stats_.failed;
+    else
+      ++stats_.completed;
+    auto& to = r.t.to;
+    if (to.stages.empty() && to.sender && to.mid.is_request()) {
+      // The worker's answer goes on as it is, in its own mailbox element.
+      effect e{effect::relay,       std::move(to.sender), std::move(what), {}, {},
+               to.mid.response_id()};
+      out_.push_back(std::move(e));
+    } else {
+      answer(std::move(to), what->move_content_to_message());
+    }
+    release_slot(worker_id, key);
+    dispatch();
+    check_drain();
+  }
+
+  void on_down(const caf::down_msg& dm) {
+    for (auto& kvp : workers_)
+      if (kvp.second.hdl.address() == dm.source) {
+        auto reason = dm.reason ? dm.reason : caf::make_error(caf::exit_reason::normal);
+        worker_lost(kvp.first, reason, false);
+        return;
+      }
+  }
+
+  void arm_timer() {
+    if (!bounded_ || timer_armed_ || running_.empty() || closing_)
+      return;
+    timer_armed_ = true;
+    home_system().clock().schedule_message(
+        running_.first().deadline, me(),
+        caf::make_mailbox_element(me(), caf::make_message_id(), {}, expire_atom_v,
+                                  ++timer_seq_));
+  }
+
+  void on_expire(uint64_t seq) {
+    if (seq != timer_seq_)
+      return;
+    timer_armed_ = false;
+    auto at = now();
+    std::vector<uint64_t> stuck;
+    while (!running_.empty() && running_.first().deadline <= at) {
+      auto key = running_.first_key();
+      auto r = running_.take(key);
+      ++stats_.timed_out;
+      log_->info("worker_pool: task {} timed out, replacing its worker", r.t.id);
+      answer(std::move(r.t.to), caf::make_error(caf::sec::request_timeout));
+      auto wi = workers_.find(r.worker);
+      if (wi != workers_.end()) {
+        auto& ids = wi->second.tasks;
+        ids.erase(std::remove(ids.begin(), ids.end(), key), ids.end());
+        --wi->second.in_flight;
+      }
+      if (std::find(stuck.begin(), stuck.end(), r.worker) == stuck.end())
+        stuck.push_back(r.worker);
+    }
+    for (auto wid : stuck)
+      if (!closing_)
+        worker_lost(wid, caf::make_error(caf::sec::request_timeout), true);
+    if (closing_)
+      return;
+    dispatch();
+    arm_timer();
+    check_drain();
+  }
+
+  // -- workers ------------------------------------------------------------------
+
+  void add_worker(caf::actor hdl, bool owned) {
+    auto id = next_worker_++;
+    emit(effect::monitor, hdl);
+    worker_entry w;
+    w.hdl = std::move(hdl);
+    w.owned = owned;
+    workers_.emplace(id, std::move(w));
+    for (size_t i = 0; i < cfg_.max_in_flight_per_worker; ++i)
+      idle_.push_back(id);
+  }
+
+  // Starts a worker from the factory; false if there is none or it failed.
+  bool start_worker() {
+    if (!factory_)
+      return false;
+    auto hdl = factory_(home_system());
+    if (!hdl)
+      return false;
+    add_worker(std::move(hdl), true);
+    return true;
+  }
+
+  void stop_worker(worker_entry& w, caf::error reason) {
+    emit(effect::demonitor, w.hdl);
+    if (w.owned)
+      emit(effect::stop, w.hdl, std::move(reason));
+  }
+
+  size_t active_workers() const {
+    size_t n = 0;
+    for (auto& kvp : workers_)
+      if (!kvp.second.retiring)
+        ++n;
+    return n;
+  }
+
+  // Frees one slot of a worker after a task left it.
+  void release_slot(uint64_t worker_id, uint64_t key) {
+    auto w = workers_.find(worker_id);
+    if (w == workers_.end())
+      return;
+    auto& ids = w->second.tasks;
+    ids.erase(std::remove(ids.begin(), ids.end(), key), ids.end());
+    --w->second.in_flight;
+    if (w->second.retiring) {
+      if (w->second.in_flight == 0) {
+        stop_worker(w->second, caf::exit_reason::user_shutdown);
+        workers_.erase(w);
+      }
+      return;
+    }
+    idle_.push_back(worker_id);
+  }
+
+  // A worker is gone (crashed, or stuck and dropped by the pool): its other
+  // running tasks are re-dispatched or quarantined, and a replacement starts.
+  void worker_lost(uint64_t worker_id, const caf::error& reason, bool drop) {
+    auto wi = workers_.find(worker_id);
+    if (wi == workers_.end())
+      return;
+    auto w = std::move(wi->second);
+    workers_.erase(wi);
+    if (drop) {
+      emit(effect::demonitor, w.hdl);
+      // A worker the user handed in is only dropped, never stopped by the pool.
+      if (w.owned)
+        emit(effect::stop, w.hdl, caf::exit_reason::kill);
+    }
+    for (auto key : w.tasks) {
+      if (running_.find(key) == nullptr)
+        continue;
+      auto t = std::move(running_.take(key).t);
+      if (t.redeliveries < cfg_.max_redeliveries) {
+        ++t.redeliveries;
+        ++stats_.redelivered;
+        log_->info("worker_pool: task {} re-dispatched after its worker failed ({})",
+                   t.id, to_string(reason));
+        auto prio = t.priority;
+        queue_[prio].push_front(std::move(t));
+        ++queued_;
+      } else {
+        ++stats_.quarantined;
+        log_->warn("worker_pool: task {} quarantined after {} redeliveries: {}", t.id,
+                   t.redeliveries, to_string(reason));
+        answer(std::move(t.to), reason);
+      }
+    }
+    if (!w.retiring) {
+      if (start_worker()) {
+        ++stats_.replaced;
+        log_->info("worker_pool: worker replaced ({})", to_string(reason));
+      } else {
+        log_->info("worker_pool: worker lost without replacement ({})",
+                   to_string(reason));
+      }
+    }
+    if (workers_.empty()) {
+      log_->warn("worker_pool: no workers left, shutting down");
+      quit(caf::make_error(error::shut_down, "worker_pool: no workers left"));
+      return;
+    }
+    dispatch();
+    arm_timer();
+    check_drain();
+  }
+
+  caf::error resize(uint64_t n) {
+    if (n == 0)
+      return caf::make_error(error::invalid_config, "worker_pool: resize to 0 workers");
+    auto active = active_workers();
+    if (n > active) {
+      if (!factory_)
+        return caf::make_error(error::invalid_config,
+                               "worker_pool: cannot grow without a worker factory");
+      for (auto i = active; i < n; ++i)
+        if (!start_worker())
+          return caf::make_error(error::invalid_config,
+                                 "worker_pool: the factory failed to start a worker");
+      log_->info("worker_pool: grew from {} to {} workers", active, n);
+      dispatch();
+      return caf::none;
+    }
+    // Shrink: idle workers leave at once, busy ones finish their tasks first.
+    auto excess = active - n;
+    std::vector<uint64_t> leaving;
+    for (int pass = 0; pass < 2 && leaving.size() < excess; ++pass)
+      for (auto& kvp : workers_) {
+        if (leaving.size() == excess)
+          break;
+        auto& w = kvp.second;
+        if (w.retiring || (pass == 0 && w.in_flight > 0))
+          continue;
+        w.retiring = true;
+        leaving.push_back(kvp.first);
+      }
+    for (auto id : leaving) {
+      auto wi = workers_.find(id);
+      if (wi->second.in_flight == 0) {
+        stop_worker(wi->second, caf::exit_reason::user_shutdown);
+        workers_.erase(wi);
+      }
+    }
+    log_->info("worker_pool: shrank from {} to {} workers", active, n);
+    return caf::none;
+  }
+
+  void check_drain() {
+    if (drain_waiters_.empty() || queued_ > 0 || !running_.empty())
+      return;
+    auto waiters = std::move(drain_waiters_);
+    drain_waiters_.clear();
+    for (auto& to : waiters)
+      answer(std::move(to), caf::message{});
+  }
+
+  worker_pool_stats make_stats() {
+    auto s = stats_;
+    s.workers = active_workers();
+    s.queued = queued_;
+    s.running = running_.size();
+    waits_.percentiles(s.wait_p50, s.wait_p90, s.wait_p99);
+    runs_.percentiles(s.run_p50, s.run_p90, s.run_p99);
+    return s;
+  }
+
+  // Answers every queued and running caller and every drain request with
+  // `err`, stops the workers the pool made, and exits with `reason`.
+  void quit(caf::error err, caf::error reason) {
+    if (closing_)
+      return;
+    closing_ = true;
+    for (auto& kvp : queue_)
+      kvp.second.for_each([&](task& t) { answer(std::move(t.to), err); });
+    queue_.clear();
+    queued_ = 0;
+    running_.for_each([&](running_task& r) { answer(std::move(r.t.to), err); });
+    running_.clear();
+    for (auto& to : drain_waiters_)
+      answer(std::move(to), err);
+    drain_waiters_.clear();
+    for (auto& kvp : workers_) {
+      emit(effect::demonitor, kvp.second.hdl);
+      if (kvp.second.owned)
+        emit(effect::stop, kvp.second.hdl, caf::exit_reason::user_shutdown);
+    }
+    workers_.clear();
+    idle_ = ring_queue<uint64_t>{};
+    effect e{effect::finish, nullptr, nullptr, std::move(reason), {}, {}};
+    out_.push_back(std::move(e));
+  }
+
+  // Exits with `reason`; callers are answered with it too.
+  void quit(const caf::error& reason) { quit(reason, reason); }
+
+  // -- state, guarded by lock_ --------------------------------------------------
+
+  spin_lock lock_;
+  // The thread holding lock_, while it handles messages.
+  std::atomic<std::thread::id> owner_{};
+  std::vector<caf::mailbox_element_ptr> deferred_;
+  worker_pool_config cfg_;
+  worker_factory factory_;
+  bool bounded_;
+  std::map<int32_t, ring_queue<task>, std::greater<int32_t>> queue_;
+  size_t queued_ = 0;
+  running_table running_;
+  std::vector<reply_to> drain_waiters_;
+  std::unordered_map<uint64_t, worker_entry> workers_;
+  // One entry per free slot: worker ids, oldest free first. Entries of
+  // workers that left or retire are skipped when popped.
+  ring_queue<uint64_t> idle_;
+  bool timer_armed_ = false;
+  uint64_t timer_seq_ = 0;
+  bool paused_ = false;
+  bool closing_ = false;
+  bool destroying_ = false;
+  bool flushing_ = false;
+  time_point now_;
+  uint64_t next_task_ = 0;
+  uint64_t next_worker_ = 0;
+  worker_pool_stats stats_;
+  sample_window waits_;
+  sample_window runs_;
+  std::vector<effect> out_;
+  std::vector<effect> spare_;
+  std::shared_ptr<spdlog::logger> log_ = log::get("pool");
+};
+
+caf::actor make_pool(caf::actor_system& sys, worker_pool_config cfg,
+                     worker_factory factory, std::vector<caf::actor> workers,
+                     bool owned) {
+  caf::actor_config acfg{sys.dummy_execution_unit()};
+  auto hdl = caf::make_actor<worker_pool_actor, caf::actor>(
+      sys.next_actor_id(), sys.node(), &sys, acfg, cfg, std::move(factory));
+  auto ptr = static_cast<worker_pool_actor*>(caf::actor_cast<caf::abstract_actor*>(hdl));
+  ptr->start(std::move(workers), owned);
+  return hdl;
 }
 
 } // namespace
@@ -664,8 +1080,7 @@ caf::expected<caf::actor> spawn_worker_pool(caf::actor_system& sys,
     }
     started.push_back(std::move(hdl));
   }
-  return caf::actor_cast<caf::actor>(
-      sys.spawn(pool_impl, cfg, std::move(factory), std::move(started), true));
+  return make_pool(sys, cfg, std::move(factory), std::move(started), true);
 }
 
 caf::expected<caf::actor> spawn_worker_pool(caf::actor_system& sys,
@@ -680,8 +1095,7 @@ caf::expected<caf::actor> spawn_worker_pool(caf::actor_system& sys,
   if (std::any_of(workers.begin(), workers.end(), [](auto& w) { return !w; }))
     return caf::make_error(error::invalid_config,
                            "worker_pool: workers holds a null actor");
-  return caf::actor_cast<caf::actor>(
-      sys.spawn(pool_impl, cfg, std::move(replace), std::move(workers), false));
+  return make_pool(sys, cfg, std::move(replace), std::move(workers), false);
 }
 
 } // namespace actorkit

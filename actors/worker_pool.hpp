@@ -41,7 +41,10 @@
 ///   reason and the task is counted as quarantined;
 /// - `error::shut_down` after (shutdown_atom), and the pool's exit reason (or
 ///   `error::shut_down` for a normal exit) when the pool dies with the task
-///   queued or running; drain requests are answered the same way.
+///   queued or running; drain requests are answered the same way. When no
+///   handle to the pool is left, its queued callers get
+///   `caf::exit_reason::unreachable`. Requests reaching a pool that has
+///   exited get `caf::sec::request_receiver_down`, as from any dead actor.
 ///
 /// A worker that answers with an error while it is already terminating (for
 /// example one answering its parked requests from its exit path) counts as
@@ -55,6 +58,15 @@
 ///
 /// Time comes from CAF's clock only: the task timeout uses one pool timer for
 /// the earliest deadline, not one timer per task.
+///
+/// Like `caf::actor_pool`, the pool has no mailbox and no thread of its own:
+/// it handles each message inside `enqueue`, on the sender's thread, under a
+/// short lock, and talks to other actors only after releasing it. A task goes
+/// from the caller's thread straight into a worker's mailbox, and the
+/// worker's answer from the worker's thread straight into the caller's: two
+/// mailbox hops per task, as for a direct request, and no single thread that
+/// every task must pass through. The worker factory runs inside the pool;
+/// messages it sends the pool are handled right after the current one.
 #pragma once
 
 #include <cstddef>
@@ -117,10 +129,13 @@ struct worker_pool_config {
   size_t queue_capacity = 10000;
   /// What a full queue does with one more task.
   overflow_policy overflow = overflow_policy::reject_newest;
-  /// Longest a task may run on a worker; positive. Default: no limit.
+  /// Longest a task may run on a worker; positive. 100 years or more means
+  /// no limit (the default).
   caf::timespan task_timeout = caf::timespan::max();
   /// How often a task whose worker crashed runs again before it is
-  /// quarantined. 0 never re-dispatches.
+  /// quarantined. 0 never re-dispatches; the pool then hands the caller's
+  /// message to the worker as it is instead of keeping a copy of each
+  /// running task.
   size_t max_redeliveries = 2;
   /// How many recent tasks the wait/run percentiles cover; at least 1.
   size_t latency_samples = 1024;

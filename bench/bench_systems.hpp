@@ -1,6 +1,6 @@
 // The two actor systems every benchmark runs on, in the same process:
 // get(2) is started with scheduler.max-threads=2, get(0) with CAF's default
-// thread count. Built on first use; main() must call release_systems() before
+// thread count. Each is built on first use; main() must call release_systems() before
 // it returns, since destroying actor systems during static destruction
 // corrupts the heap in CAF 0.17.6.
 #pragma once
@@ -23,13 +23,20 @@ struct systems {
   std::unique_ptr<caf::actor_system> two;
   std::unique_ptr<caf::actor_system> dflt;
 
-  systems() {
-    cfg2.set("scheduler.max-threads", 2);
-    two = std::make_unique<caf::actor_system>(cfg2);
-    dflt = std::make_unique<caf::actor_system>(cfg_default);
+  // Each system starts on first use, so that a run filtered to one scheduler
+  // has no idle scheduler threads of the other competing for the cores.
+  caf::actor_system& get(int64_t which) {
+    if (which == 2) {
+      if (!two) {
+        cfg2.set("scheduler.max-threads", 2);
+        two = std::make_unique<caf::actor_system>(cfg2);
+      }
+      return *two;
+    }
+    if (!dflt)
+      dflt = std::make_unique<caf::actor_system>(cfg_default);
+    return *dflt;
   }
-
-  caf::actor_system& get(int64_t which) { return which == 2 ? *two : *dflt; }
 };
 
 inline std::unique_ptr<systems>& systems_slot() {

@@ -3,12 +3,18 @@
 // on two actor systems: one with --scheduler.max-threads=2 and one with CAF's
 // default thread count (state.range(0): 2 or 0).
 //
-// - uniform/*: a batch of tiny tasks ((ask_atom, x) -> x) sent at once by one
-//   driver actor; items/s is tasks/s.
+// - uniform/*: a batch of 1000 tiny tasks ((ask_atom, x) -> x) sent at once
+//   by one driver actor; items/s is tasks/s. (CAF keeps a requester's pending
+//   response handlers in a flat vector, so each answer costs the driver time
+//   in proportion to the requests still outstanding: at 10,000 that cost
+//   dominates both sides and hides the pools' own.)
 // - heavy_tailed/*: tasks that block their worker (simulated blocking I/O,
-//   detached workers): 100 us each, but 1% take 100x longer (10 ms), in
-//   batches of 1000. The long ones are either at seeded random positions
+//   detached workers): 100 us each, but 1% take 100x longer (10 ms), 1000
+//   per iteration. The long ones are at seeded random positions
 //   (state.range(1) == 0) or every 100th task (state.range(1) == 1).
+//   heavy_tailed/* sends all 1000 at once; heavy_tailed_window/* keeps a
+//   fixed number of requests outstanding (state.range(2)), sending the next
+//   one as each answer arrives, as a service's callers do.
 // - memory/*: bytes per task while N requests wait, in a paused pool versus
 //   N requests waiting in a plain mailbox (counter bytes_per_task).
 #include <benchmark/benchmark.h>
@@ -19,6 +25,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -52,7 +59,7 @@ using namespace std::chrono_literals;
 const int64_t uniform_batch = [] {
   if (auto* env = std::getenv("WORKER_POOL_BENCH_BATCH"))
     return static_cast<int64_t>(std::atoll(env));
-  return int64_t{10000};
+  return int64_t{1000};
 }();
 constexpr size_t workers = 4;
 
@@ -78,9 +85,45 @@ caf::behavior driver_impl(caf::event_based_actor* self, caf::actor target) {
   }};
 }
 
+// Sends (ask_atom, i) for i in [0, n) to `target`, at most `window` at a
+// time, and answers n when every reply arrived.
+caf::behavior window_driver_impl(caf::event_based_actor* self, caf::actor target,
+                                 int64_t window) {
+  struct run {
+    int64_t n = 0;
+    int64_t next = 0;
+    int64_t left = 0;
+    caf::typed_response_promise<int64_t> rp;
+  };
+  auto send_next = std::make_shared<std::function<void(std::shared_ptr<run>)>>();
+  *send_next = [self, target, send_next](std::shared_ptr<run> r) {
+    auto i = r->next++;
+    self->request(target, caf::infinite, ask_atom_v, i)
+        .then(
+            [self, r, send_next](int64_t) {
+              if (--r->left == 0)
+                r->rp.deliver(r->n);
+              else if (r->next < r->n)
+                (*send_next)(r);
+            },
+            [r](caf::error& err) mutable { r->rp.deliver(err); });
+  };
+  self->attach_functor([send_next] { *send_next = nullptr; });
+  return {[=](run_atom, int64_t n) {
+    auto r = std::make_shared<run>();
+    r->n = n;
+    r->left = n;
+    r->rp = self->make_response_promise<int64_t>();
+    for (int64_t i = 0; i < std::min(n, window); ++i)
+      (*send_next)(r);
+    return r->rp;
+  }};
+}
+
 caf::actor make_actorkit_pool(caf::actor_system& sys, worker_factory f,
-                              size_t per_worker = 1) {
+                              size_t per_worker = 1, size_t redeliveries = 2) {
   worker_pool_config cfg;
+  cfg.max_redeliveries = redeliveries;
   cfg.workers = workers;
   cfg.max_in_flight_per_worker = per_worker;
   cfg.queue_capacity = 1 << 20;
@@ -93,8 +136,9 @@ caf::actor make_caf_pool(caf::actor_system& sys, std::function<caf::actor()> f) 
 }
 
 void run_batches(benchmark::State& state, caf::actor_system& sys, caf::actor target,
-                 int64_t batch) {
-  auto driver = sys.spawn(driver_impl, target);
+                 int64_t batch, int64_t window = 0) {
+  auto driver = window > 0 ? sys.spawn(window_driver_impl, target, window)
+                           : sys.spawn(driver_impl, target);
   caf::scoped_actor self{sys};
   for (auto _ : state) {
     self->request(driver, caf::infinite, run_atom_v, batch)
@@ -109,9 +153,12 @@ void run_batches(benchmark::State& state, caf::actor_system& sys, caf::actor tar
 
 // -- uniform tiny tasks -------------------------------------------------------
 
+// state.range(1): max_redeliveries (2, the default, keeps a copy of each
+// running task for re-dispatch; 0 forwards the caller's message as it is).
 void uniform_actorkit(benchmark::State& state) {
   auto& sys = sys_pool().get(state.range(0));
-  auto pool = make_actorkit_pool(sys, make_worker_factory(echo_impl));
+  auto pool = make_actorkit_pool(sys, make_worker_factory(echo_impl), 1,
+                                 static_cast<size_t>(state.range(1)));
   run_batches(state, sys, pool, uniform_batch);
 }
 
@@ -170,10 +217,7 @@ caf::behavior blocking_impl(std::shared_ptr<const std::unordered_set<int64_t>> s
   }};
 }
 
-// state.range(2): max_in_flight_per_worker. With 2, the next task already
-// waits in the worker's mailbox when the current one ends, hiding the round
-// trip through the pool, at the price of at most one task queued behind a
-// long one.
+// state.range(2): 0 sends the batch at once, otherwise the window.
 void tail_actorkit(benchmark::State& state) {
   auto& sys = sys_pool().get(state.range(0));
   auto slow = long_tasks(state.range(1) == 1);
@@ -182,8 +226,8 @@ void tail_actorkit(benchmark::State& state) {
       [slow](caf::actor_system& s) {
         return caf::actor_cast<caf::actor>(s.spawn<caf::detached>(blocking_impl, slow));
       },
-      static_cast<size_t>(state.range(2)));
-  run_batches(state, sys, pool, tail_batch);
+      1);
+  run_batches(state, sys, pool, tail_batch, state.range(2));
 }
 
 void tail_caf_pool(benchmark::State& state) {
@@ -192,7 +236,7 @@ void tail_caf_pool(benchmark::State& state) {
   auto pool = make_caf_pool(sys, [&sys, slow] {
     return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(blocking_impl, slow));
   });
-  run_batches(state, sys, pool, tail_batch);
+  run_batches(state, sys, pool, tail_batch, state.range(2));
 }
 
 // -- memory per queued task ---------------------------------------------------
@@ -260,24 +304,39 @@ void memory_mailbox(benchmark::State& state) {
   state.counters["bytes_per_task"] = per_task;
 }
 
+// WORKER_POOL_BENCH_ITERS fixes the uniform/* iteration count, so that
+// callgrind can take (Ir(3 iterations) - Ir(1)) / (2 x batch) per task.
+void fixed_iterations(benchmark::internal::Benchmark* b) {
+  if (auto* env = std::getenv("WORKER_POOL_BENCH_ITERS"))
+    b->Iterations(std::atoll(env));
+}
+
 void sched_args(benchmark::internal::Benchmark* b) {
   for (int64_t threads : {2, 0})
     b->Args({threads});
   b->UseRealTime();
+  fixed_iterations(b);
+}
+
+void uniform_pool_args(benchmark::internal::Benchmark* b) {
+  for (int64_t threads : {2, 0})
+    for (int64_t redeliveries : {2, 0})
+      b->Args({threads, redeliveries});
+  b->UseRealTime();
+  fixed_iterations(b);
 }
 
 void tail_args(benchmark::internal::Benchmark* b) {
   for (int64_t threads : {2, 0})
     for (int64_t periodic : {0, 1})
-      b->Args({threads, periodic});
+      b->Args({threads, periodic, 0});
   b->UseRealTime();
 }
 
-void tail_pool_args(benchmark::internal::Benchmark* b) {
+void tail_window_args(benchmark::internal::Benchmark* b) {
   for (int64_t threads : {2, 0})
-    for (int64_t periodic : {0, 1})
-      for (int64_t per_worker : {1, 2})
-        b->Args({threads, periodic, per_worker});
+    for (int64_t window : {4, 8, 16})
+      b->Args({threads, 0, window});
   b->UseRealTime();
 }
 
@@ -287,13 +346,19 @@ void memory_args(benchmark::internal::Benchmark* b) {
   b->Iterations(3)->UseRealTime();
 }
 
-BENCHMARK(uniform_actorkit)->Name("uniform/worker_pool")->Apply(sched_args);
+BENCHMARK(uniform_actorkit)->Name("uniform/worker_pool")->Apply(uniform_pool_args);
 BENCHMARK(uniform_caf_pool)->Name("uniform/caf_actor_pool")->Apply(sched_args);
 #ifdef ACTORKIT_BENCH_ASIO
 BENCHMARK(uniform_asio)->Name("uniform/asio_thread_pool")->UseRealTime();
 #endif
-BENCHMARK(tail_actorkit)->Name("heavy_tailed/worker_pool")->Apply(tail_pool_args);
+BENCHMARK(tail_actorkit)->Name("heavy_tailed/worker_pool")->Apply(tail_args);
 BENCHMARK(tail_caf_pool)->Name("heavy_tailed/caf_actor_pool")->Apply(tail_args);
+BENCHMARK(tail_actorkit)
+    ->Name("heavy_tailed_window/worker_pool")
+    ->Apply(tail_window_args);
+BENCHMARK(tail_caf_pool)
+    ->Name("heavy_tailed_window/caf_actor_pool")
+    ->Apply(tail_window_args);
 BENCHMARK(memory_pool)->Name("memory/worker_pool")->Apply(memory_args);
 BENCHMARK(memory_mailbox)->Name("memory/mailbox")->Apply(memory_args);
 

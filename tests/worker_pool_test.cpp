@@ -410,6 +410,135 @@ BOOST_AUTO_TEST_CASE(a_late_answer_after_the_timeout_is_discarded) {
   BOOST_TEST(stats(pool).timed_out == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_task_timeout_near_the_maximum_means_no_limit) {
+  p->react = [](int64_t, int) { return reaction::reply_after(10min); };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.task_timeout = caf::timespan::max() - caf::timespan{1};
+  auto pool = make_pool(cfg);
+  auto out = ask(pool, 3);
+  run();
+  advance(10min);
+  BOOST_TEST(has_value(out, 30));
+  BOOST_TEST(stats(pool).timed_out == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_forwarded_request_is_answered_to_its_original_caller) {
+  auto pool = make_pool(1);
+  // A front actor that hands every request on to the pool.
+  auto front = spawn([pool](caf::event_based_actor* self) -> caf::behavior {
+    return {[=](ask_atom, int64_t x) { return self->delegate(pool, ask_atom_v, x); }};
+  });
+  auto out = ask(front, 6);
+  run();
+  advance(10ms);
+  BOOST_TEST(has_value(out, 60));
+}
+
+BOOST_AUTO_TEST_CASE(tasks_sent_without_a_request_still_run) {
+  auto pool = make_pool(1);
+  caf::anon_send(pool, ask_atom_v, int64_t{1});
+  caf::anon_send(pool, ask_atom_v, int64_t{2});
+  run();
+  advance(20ms);
+  BOOST_TEST(p->calls == 2);
+  BOOST_TEST(stats(pool).completed == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(without_redeliveries_the_callers_message_goes_to_the_worker_as_is) {
+  p->react = [](int64_t x, int) {
+    return x == 1 ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
+                  : reaction::reply_after(10ms);
+  };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.max_redeliveries = 0;
+  auto pool = make_pool(cfg);
+  auto crash = ask(pool, 1);
+  auto queued = ask(pool, 2);
+  auto wrapped = ask(pool, 5, 3);
+  run();
+  advance(5ms);
+  BOOST_TEST(has_error(crash, caf::sec::runtime_error));
+  advance(20ms);
+  BOOST_TEST(has_value(queued, 20));
+  BOOST_TEST(has_value(wrapped, 30));
+  auto s = stats(pool);
+  BOOST_TEST(s.redelivered == 0u);
+  BOOST_TEST(s.quarantined == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_pool_can_be_a_worker_of_another_pool) {
+  // The inner pool answers some tasks at once (overloaded) from inside the
+  // outer pool's dispatch: neither pool may deadlock or lose an answer.
+  p->react = [](int64_t, int) { return reaction::reply_after(10ms); };
+  worker_pool_config inner_cfg;
+  inner_cfg.workers = 1;
+  inner_cfg.queue_capacity = 1;
+  auto inner = make_pool(inner_cfg);
+  worker_pool_config outer_cfg;
+  outer_cfg.max_in_flight_per_worker = 4;
+  auto outer = spawn_worker_pool(sys, outer_cfg, std::vector<caf::actor>{inner});
+  BOOST_REQUIRE(outer);
+  pools.push_back(*outer);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 4; ++i)
+    outs.push_back(ask(*outer, i));
+  run();
+  advance(30ms);
+  BOOST_TEST(has_value(outs[0], 0));
+  BOOST_TEST(has_value(outs[1], 10));
+  BOOST_TEST(has_error(outs[2], error::overloaded));
+  BOOST_TEST(has_error(outs[3], error::overloaded));
+  auto s = stats(*outer);
+  BOOST_TEST(s.completed == 2u);
+  BOOST_TEST(s.failed == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_pool_nobody_holds_answers_its_queued_callers) {
+  std::shared_ptr<outcome<caf::message>> out;
+  {
+    auto pool = spawn_worker_pool(sys, worker_pool_config{}, factory());
+    BOOST_REQUIRE(pool);
+    BOOST_TEST(!control(*pool, caf::make_message(pause_atom_v)));
+    out = ask(*pool, 1);
+    run();
+    BOOST_TEST(!out->done());
+  }
+  // The last handle is gone: the pool is destroyed and answers.
+  run();
+  BOOST_TEST(has_error(out, caf::exit_reason::unreachable));
+}
+
+BOOST_AUTO_TEST_CASE(a_factory_may_message_its_own_pool) {
+  // The factory runs inside the pool; what it sends the pool is handled
+  // right after, not deadlocked.
+  p->react = [](int64_t x, int attempt) {
+    return x == 1 && attempt == 0
+               ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
+               : reaction::reply_after(10ms);
+  };
+  auto slot = std::make_shared<caf::actor>();
+  auto inner = factory();
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  auto pool = spawn_worker_pool(sys, cfg, [slot, inner](caf::actor_system& sys) {
+    if (*slot)
+      caf::anon_send(*slot, ask_atom_v, int64_t{9});
+    return inner(sys);
+  });
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  *slot = *pool;
+  auto out = ask(*pool, 1);
+  run();
+  advance(50ms);
+  BOOST_TEST(has_value(out, 10));
+  BOOST_TEST(p->attempts[9] == 1);
+  BOOST_TEST(stats(*pool).completed == 2u);
+  *slot = nullptr;
+}
+
 BOOST_AUTO_TEST_CASE(a_crashed_workers_task_is_redispatched) {
   p->react = [](int64_t x, int attempt) {
     if (x == 7 && attempt == 0)
