@@ -63,25 +63,68 @@ struct running_task {
   time_point deadline;
 };
 
-/// The pool's lock: held for a few hundred instructions at a time, so waiting
-/// threads spin briefly, then yield, instead of sleeping in the kernel.
+/// The pool's lock. Threads that find it taken never wait: they leave their
+/// message in the pool's inbox for the holder (see worker_pool_actor::drain).
 class spin_lock {
 public:
+  bool try_lock() { return !flag_.exchange(true, std::memory_order_seq_cst); }
+
   void lock() {
-    for (int spins = 0; flag_.exchange(true, std::memory_order_acquire);) {
-      while (flag_.load(std::memory_order_relaxed)) {
-        if (++spins < 64)
-          __builtin_ia32_pause();
-        else
-          std::this_thread::yield();
-      }
-    }
+    while (!try_lock())
+      std::this_thread::yield();
   }
 
-  void unlock() { flag_.store(false, std::memory_order_release); }
+  void unlock() { flag_.store(false, std::memory_order_seq_cst); }
 
 private:
   std::atomic<bool> flag_{false};
+};
+
+/// Messages to the pool not handled yet: a lock-free stack, taken whole by
+/// the lock holder.
+class inbox {
+public:
+  ~inbox() { delete_all(take_all()); }
+
+  void push(caf::mailbox_element_ptr ptr) {
+    auto* x = ptr.release();
+    auto* head = head_.load(std::memory_order_relaxed);
+    do {
+      x->next = head;
+    } while (!head_.compare_exchange_weak(head, x, std::memory_order_seq_cst,
+                                          std::memory_order_relaxed));
+  }
+
+  bool empty() const { return head_.load(std::memory_order_seq_cst) == nullptr; }
+
+  /// Everything pushed so far, oldest first, as a linked list.
+  caf::mailbox_element* take_all() {
+    auto* x = head_.exchange(nullptr, std::memory_order_seq_cst);
+    caf::mailbox_element* fifo = nullptr;
+    while (x != nullptr) {
+      auto* next = static_cast<caf::mailbox_element*>(x->next);
+      x->next = fifo;
+      fifo = x;
+      x = next;
+    }
+    return fifo;
+  }
+
+  /// Unlinks the first element of a list from take_all.
+  static caf::mailbox_element_ptr pop(caf::mailbox_element*& list) {
+    auto* x = list;
+    list = static_cast<caf::mailbox_element*>(x->next);
+    x->next = nullptr;
+    return caf::mailbox_element_ptr{x};
+  }
+
+private:
+  static void delete_all(caf::mailbox_element* list) {
+    while (list != nullptr)
+      pop(list);
+  }
+
+  std::atomic<caf::mailbox_element*> head_{nullptr};
 };
 
 /// A FIFO queue in one growing ring buffer (std::deque allocates a block
@@ -251,21 +294,27 @@ struct effect {
     /// A task to a worker: `elem` if set, else `content`, as a request with
     /// ID `mid` from the pool.
     send_task,
-    /// A worker's answer `elem` to `target` as the response `mid`.
+    /// A worker's answer `elem` to `target` as the response `mid`, still
+    /// from the worker.
     relay,
     /// `content` to `target` as the response `mid`.
     respond,
+    /// `content` to the pool itself at `at`, through the clock.
+    timer,
     monitor,
     demonitor,
     stop,
     finish,
   };
+  effect(kind_t k, caf::strong_actor_ptr to) : kind(k), target(std::move(to)) {}
+
   kind_t kind;
   caf::strong_actor_ptr target;
   caf::mailbox_element_ptr elem;
   caf::error reason;
   caf::message content;
   caf::message_id mid;
+  time_point at;
 };
 
 // A bounded window of recent durations for the percentiles.
@@ -337,32 +386,8 @@ public:
   }
 
   void enqueue(caf::mailbox_element_ptr what, caf::execution_unit* eu) override {
-    if (owner_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
-      // Sent by code the pool runs under its lock (a worker factory that
-      // messages the pool): handled right after the current message.
-      deferred_.push_back(std::move(what));
-      return;
-    }
-    // What needs no state happens before taking the lock: reading the clock,
-    // telling tasks from control messages, and taking a task's content out
-    // of its mailbox element.
-    auto at = home_system().clock().now();
-    task t;
-    bool is_task_msg = !what->mid.is_response() && is_task(what->content());
-    if (is_task_msg)
-      t = make_task(std::move(what), at);
-    std::unique_lock<spin_lock> guard{lock_};
-    owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-    now_ = at;
-    if (is_task_msg)
-      submit(std::move(t));
-    else
-      handle(std::move(what));
-    for (size_t i = 0; i < deferred_.size(); ++i)
-      handle(std::move(deferred_[i]));
-    deferred_.clear();
-    owner_.store(std::thread::id{}, std::memory_order_relaxed);
-    flush(guard, eu);
+    inbox_.push(std::move(what));
+    drain(eu);
   }
 
   void on_destroy() override {
@@ -383,6 +408,24 @@ private:
 
   caf::strong_actor_ptr me() {
     return destroying_ ? nullptr : caf::strong_actor_ptr{ctrl()};
+  }
+
+  // Handles the inbox. Whoever holds the lock handles every message pushed
+  // meanwhile, including ones sent by code it runs (a worker factory); a
+  // thread that finds the lock taken leaves its message to the holder, who
+  // looks at the inbox again after releasing the lock.
+  void drain(caf::execution_unit* eu) {
+    while (!inbox_.empty()) {
+      std::unique_lock<spin_lock> guard{lock_, std::try_to_lock};
+      if (!guard.owns_lock())
+        return;
+      while (auto* list = inbox_.take_all()) {
+        now_ = home_system().clock().now();
+        while (list != nullptr)
+          handle(inbox::pop(list));
+      }
+      flush(guard, eu);
+    }
   }
 
   void flush(std::unique_lock<spin_lock>& guard, caf::execution_unit* eu) {
@@ -419,12 +462,19 @@ private:
       }
       e.target->enqueue(std::move(e.elem), eu);
       break;
+    case effect::timer:
+      home_system().clock().schedule_message(
+          e.at, me(),
+          caf::make_mailbox_element(me(), caf::make_message_id(), {},
+                                    std::move(e.content)));
+      break;
     case effect::respond:
       e.target->enqueue(caf::make_mailbox_element(me(), e.mid, {}, std::move(e.content)),
                         eu);
       break;
     case effect::relay:
-      e.elem->sender = me();
+      // The sender stays the worker, as if it had answered the caller
+      // directly (as with caf::actor_pool).
       e.elem->mid = e.mid;
       e.target->enqueue(std::move(e.elem), eu);
       break;
@@ -449,9 +499,8 @@ private:
   }
 
   void emit(effect::kind_t kind, const caf::actor& hdl, caf::error reason = {}) {
-    effect e{kind,    caf::actor_cast<caf::strong_actor_ptr>(hdl),
-             nullptr, std::move(reason),
-             {},      {}};
+    effect e{kind, caf::actor_cast<caf::strong_actor_ptr>(hdl)};
+    e.reason = std::move(reason);
     out_.push_back(std::move(e));
   }
 
@@ -460,17 +509,16 @@ private:
       // A forwarded request: the answer goes to the next stage.
       auto next = std::move(to.stages.back());
       to.stages.pop_back();
-      effect e{effect::send,
-               std::move(next),
-               caf::make_mailbox_element(std::move(to.sender), to.mid,
-                                         std::move(to.stages), std::move(msg)),
-               {},
-               {},
-               {}};
+      effect e{effect::send, std::move(next)};
+      e.elem = caf::make_mailbox_element(std::move(to.sender), to.mid,
+                                         std::move(to.stages), std::move(msg));
       out_.push_back(std::move(e));
     } else if (to.sender && to.mid.is_request()) {
-      effect e{effect::respond, std::move(to.sender), nullptr, {},
-               std::move(msg),  to.mid.response_id()};
+      // Only requests are answered: answering plain messages (with errors,
+      // say) could start an endless exchange with another pool.
+      effect e{effect::respond, std::move(to.sender)};
+      e.content = std::move(msg);
+      e.mid = to.mid.response_id();
       out_.push_back(std::move(e));
     }
   }
@@ -592,8 +640,8 @@ private:
       break;
     case shutdown_atom::uint_value():
       log_->info("worker_pool: shutting down");
-      quit(caf::make_error(error::shut_down, "worker_pool: shut down"), caf::error{});
       unit();
+      quit(caf::make_error(error::shut_down, "worker_pool: shut down"), caf::error{});
       break;
     case stats_atom::uint_value():
       answer(take_reply_to(what), caf::make_message(make_stats()));
@@ -701,9 +749,10 @@ private:
     auto key = running_.insert(std::move(r));
     ++w.in_flight;
     w.tasks.push_back(key);
-    effect e{effect::send_task,  caf::actor_cast<caf::strong_actor_ptr>(w.hdl),
-             std::move(elem),    {},
-             std::move(content), caf::make_message_id(key)};
+    effect e{effect::send_task, caf::actor_cast<caf::strong_actor_ptr>(w.hdl)};
+    e.elem = std::move(elem);
+    e.content = std::move(content);
+    e.mid = caf::make_message_id(key);
     out_.push_back(std::move(e));
     arm_timer();
   }
@@ -719,10 +768,12 @@ private:
     if (is_error) {
       auto wi = workers_.find(worker_id);
       auto& err = xs.get_as<caf::error>(0);
-      // A request bounced by a dead worker's mailbox means the worker is
-      // gone, whether or not its down message has arrived yet.
+      // A request bounced by a dead worker's mailbox (an error without a
+      // sender) means the worker is gone, whether or not its down message
+      // has arrived yet. A live worker may relay that error from elsewhere.
       if (wi != workers_.end() &&
-          (is_terminated(wi->second.hdl) || err == caf::sec::request_receiver_down)) {
+          (is_terminated(wi->second.hdl) ||
+           (err == caf::sec::request_receiver_down && !what->sender))) {
         worker_lost(worker_id, err, false);
         return;
       }
@@ -736,8 +787,9 @@ private:
     auto& to = r.t.to;
     if (to.stages.empty() && to.sender && to.mid.is_request()) {
       // The worker's answer goes on as it is, in its own mailbox element.
-      effect e{effect::relay,       std::move(to.sender), std::move(what), {}, {},
-               to.mid.response_id()};
+      effect e{effect::relay, std::move(to.sender)};
+      e.elem = std::move(what);
+      e.mid = to.mid.response_id();
       out_.push_back(std::move(e));
     } else {
       answer(std::move(to), what->move_content_to_message());
@@ -760,10 +812,12 @@ private:
     if (!bounded_ || timer_armed_ || running_.empty() || closing_)
       return;
     timer_armed_ = true;
-    home_system().clock().schedule_message(
-        running_.first().deadline, me(),
-        caf::make_mailbox_element(me(), caf::make_message_id(), {}, expire_atom_v,
-                                  ++timer_seq_));
+    // The clock may block while its queue is full, so it is called without
+    // the lock, as everything that reaches other threads.
+    effect e{effect::timer, nullptr};
+    e.content = caf::make_message(expire_atom_v, ++timer_seq_);
+    e.at = running_.first().deadline;
+    out_.push_back(std::move(e));
   }
 
   void on_expire(uint64_t seq) {
@@ -814,7 +868,14 @@ private:
   bool start_worker() {
     if (!factory_)
       return false;
-    auto hdl = factory_(home_system());
+    caf::actor hdl;
+    try {
+      hdl = factory_(home_system());
+    } catch (const std::exception& ex) {
+      log_->warn("worker_pool: the factory threw: {}", ex.what());
+    } catch (...) {
+      log_->warn("worker_pool: the factory threw");
+    }
     if (!hdl)
       return false;
     add_worker(std::move(hdl), true);
@@ -894,6 +955,15 @@ private:
         log_->info("worker_pool: worker lost without replacement ({})",
                    to_string(reason));
       }
+    }
+    if (active_workers() == 0 && !workers_.empty()) {
+      // Only workers leaving after a shrink remain: they stay after all.
+      for (auto& kvp : workers_) {
+        kvp.second.retiring = false;
+        for (auto i = kvp.second.in_flight; i < cfg_.max_in_flight_per_worker; ++i)
+          idle_.push_back(kvp.first);
+      }
+      log_->info("worker_pool: shrink cancelled, no other workers left");
     }
     if (workers_.empty()) {
       log_->warn("worker_pool: no workers left, shutting down");
@@ -986,7 +1056,8 @@ private:
     }
     workers_.clear();
     idle_ = ring_queue<uint64_t>{};
-    effect e{effect::finish, nullptr, nullptr, std::move(reason), {}, {}};
+    effect e{effect::finish, nullptr};
+    e.reason = std::move(reason);
     out_.push_back(std::move(e));
   }
 
@@ -996,9 +1067,7 @@ private:
   // -- state, guarded by lock_ --------------------------------------------------
 
   spin_lock lock_;
-  // The thread holding lock_, while it handles messages.
-  std::atomic<std::thread::id> owner_{};
-  std::vector<caf::mailbox_element_ptr> deferred_;
+  inbox inbox_;
   worker_pool_config cfg_;
   worker_factory factory_;
   bool bounded_;
