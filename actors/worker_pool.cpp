@@ -1164,6 +1164,10 @@ caf::expected<caf::actor> spawn_worker_pool(caf::actor_system& sys,
   if (std::any_of(workers.begin(), workers.end(), [](auto& w) { return !w; }))
     return caf::make_error(error::invalid_config,
                            "worker_pool: workers holds a null actor");
+  for (auto i = workers.begin(); i != workers.end(); ++i)
+    if (std::find(std::next(i), workers.end(), *i) != workers.end())
+      return caf::make_error(error::invalid_config,
+                             "worker_pool: workers holds the same actor twice");
   return make_pool(sys, cfg, std::move(replace), std::move(workers), false);
 }
 

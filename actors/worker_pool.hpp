@@ -18,8 +18,9 @@
 ///                                           from any other sender
 ///
 /// A message that is not one of the control messages above is a task with
-/// priority 0. To send a worker a message that starts with one of these atoms,
-/// wrap it with `prioritized(...)`.
+/// priority 0. A task sent as a plain message (not a request) runs, but the
+/// worker's answer is dropped. To send a worker a message that starts with one of these
+/// atoms, wrap it with `prioritized(...)`.
 ///
 /// Dispatch is work-pulling: a task goes to a worker that has a free slot
 /// (fewer than `max_in_flight_per_worker` tasks), preferring the one idle the
@@ -155,7 +156,7 @@ caf::expected<caf::actor>
 spawn_worker_pool(caf::actor_system& sys, worker_pool_config cfg, worker_factory factory);
 
 /// Spawns a pool over `workers` the caller already has (at least one, none
-/// null). The pool does not stop them when it exits. `replace`, if given,
+/// null, none twice). The pool does not stop them when it exits. `replace`, if given,
 /// starts replacements for crashed or stuck workers and serves grow requests;
 /// without it the pool refuses to grow and shrinks as workers crash.
 caf::expected<caf::actor> spawn_worker_pool(caf::actor_system& sys,

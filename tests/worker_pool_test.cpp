@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <random>
+#include <stdexcept>
 #include <thread>
 #include <unordered_map>
 
@@ -539,6 +540,80 @@ BOOST_AUTO_TEST_CASE(a_factory_may_message_its_own_pool) {
   *slot = nullptr;
 }
 
+BOOST_AUTO_TEST_CASE(a_live_worker_relaying_request_receiver_down_is_not_replaced) {
+  // Only a bounce from a dead worker's mailbox (which has no sender) means
+  // the worker is gone; a worker may pass that error on from elsewhere.
+  p->react = [](int64_t, int) {
+    return reaction::fail_with(caf::make_error(caf::sec::request_receiver_down), 5ms);
+  };
+  auto pool = make_pool(1);
+  auto out = ask(pool, 1);
+  run();
+  advance(5ms);
+  BOOST_TEST(has_error(out, caf::sec::request_receiver_down));
+  auto s = stats(pool);
+  BOOST_TEST(s.failed == 1u);
+  BOOST_TEST(s.replaced == 0u);
+  BOOST_TEST(s.redelivered == 0u);
+  BOOST_TEST(p->spawned.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_shrink_is_cancelled_when_only_leaving_workers_remain) {
+  p->react = [](int64_t x, int) {
+    return x == 1 ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
+                  : reaction::reply_after(10ms);
+  };
+  worker_pool_config cfg;
+  cfg.max_redeliveries = 0;
+  auto a = spawn(probe_worker, p);
+  auto b = spawn(probe_worker, p);
+  auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{a, b});
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  auto crash = ask(*pool, 1); // on a
+  auto busy = ask(*pool, 2);  // on b
+  run();
+  // b is told to leave once its task is done; then a crashes.
+  BOOST_TEST(!control(*pool, caf::make_message(resize_atom_v, uint64_t{1})));
+  auto queued = ask(*pool, 3);
+  run();
+  advance(5ms);
+  BOOST_TEST(has_error(crash, caf::sec::runtime_error));
+  advance(30ms);
+  BOOST_TEST(has_value(busy, 20));
+  BOOST_TEST(has_value(queued, 30));
+  BOOST_TEST(stats(*pool).workers == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_throwing_factory_counts_as_a_failed_start) {
+  p->react = [](int64_t x, int) {
+    return x == 1 ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
+                  : reaction::reply_after(10ms);
+  };
+  auto inner = factory();
+  auto calls = std::make_shared<int>(0);
+  worker_pool_config cfg;
+  cfg.workers = 2;
+  cfg.max_redeliveries = 0;
+  auto pool = spawn_worker_pool(sys, cfg, [inner, calls](caf::actor_system& sys) {
+    if (++*calls > 2)
+      throw std::runtime_error("no more workers");
+    return inner(sys);
+  });
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  auto crash = ask(*pool, 1);
+  run();
+  advance(5ms);
+  BOOST_TEST(has_error(crash, caf::sec::runtime_error));
+  // The pool goes on with the worker it has.
+  auto next = ask(*pool, 2);
+  run();
+  advance(10ms);
+  BOOST_TEST(has_value(next, 20));
+  BOOST_TEST(stats(*pool).workers == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_crashed_workers_task_is_redispatched) {
   p->react = [](int64_t x, int attempt) {
     if (x == 7 && attempt == 0)
@@ -798,6 +873,13 @@ BOOST_AUTO_TEST_CASE(invalid_configs_are_refused_naming_the_field) {
   auto null_worker =
       spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{caf::actor{}});
   BOOST_TEST(null_worker.error() == error::invalid_config);
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_handed_in_twice_is_refused) {
+  auto a = spawn(probe_worker, p);
+  auto pool = spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{a, a});
+  BOOST_REQUIRE(!pool);
+  BOOST_TEST(pool.error() == error::invalid_config);
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_factory_is_refused_and_leaves_nothing_running) {
