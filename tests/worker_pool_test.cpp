@@ -987,6 +987,40 @@ caf::behavior flaky_worker(caf::event_based_actor* self,
   }};
 }
 
+// Answers (ask_atom, x) with x * 2 after up to 2 ms; one task in 300 hangs
+// (the pool's task timeout frees it), one in 700 crashes its worker.
+caf::behavior racy_worker(caf::event_based_actor* self,
+                          std::shared_ptr<std::atomic<uint64_t>> seed) {
+  auto rng = std::make_shared<std::minstd_rand>(static_cast<uint32_t>(++*seed));
+  auto parked = std::make_shared<std::unordered_map<
+      uint64_t, std::pair<caf::typed_response_promise<int64_t>, int64_t>>>();
+  auto next = std::make_shared<uint64_t>(0);
+  return {
+      [=](ask_atom, int64_t x) -> caf::result<int64_t> {
+        auto roll = (*rng)() % 2100;
+        auto rp = self->make_response_promise<int64_t>();
+        if (roll < 7)
+          return rp; // hangs
+        if (roll < 10) {
+          self->quit(caf::make_error(caf::sec::runtime_error, "random crash"));
+          return rp;
+        }
+        auto id = (*next)++;
+        parked->emplace(id, std::make_pair(rp, x));
+        self->delayed_send(self, std::chrono::microseconds((*rng)() % 2000), tick_atom_v,
+                           id);
+        return rp;
+      },
+      [=](tick_atom, uint64_t id) {
+        auto i = parked->find(id);
+        if (i == parked->end())
+          return;
+        i->second.first.deliver(i->second.second * 2);
+        parked->erase(i);
+      },
+  };
+}
+
 } // namespace
 
 struct no_fixture {};
@@ -1052,6 +1086,125 @@ BOOST_FIXTURE_TEST_CASE(every_caller_is_answered_exactly_once_under_random_crash
           },
           [&](caf::error& err) { BOOST_FAIL(fix.sys.render(err)); });
   caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+}
+
+BOOST_FIXTURE_TEST_CASE(shutdown_and_timeouts_under_load_answer_every_caller_once,
+                        no_fixture) {
+  real_time_fixture fix{std::chrono::seconds(120)};
+  constexpr int64_t tasks = 20000;
+  constexpr int64_t clients = 20;
+  auto seed = std::make_shared<std::atomic<uint64_t>>(0);
+  worker_pool_config cfg;
+  cfg.workers = 4;
+  cfg.max_in_flight_per_worker = 2;
+  cfg.queue_capacity = tasks;
+  cfg.max_redeliveries = 1;
+  cfg.task_timeout = 50ms;
+  auto pool = spawn_worker_pool(fix.sys, cfg, [seed](caf::actor_system& sys) {
+    return sys.spawn(racy_worker, seed);
+  });
+  BOOST_REQUIRE(pool);
+  auto answers = std::make_shared<std::vector<std::atomic<int>>>(tasks);
+  std::atomic<int64_t> values{0}, timeouts{0}, shut{0}, other{0};
+  completion_counter done;
+  auto hdl = *pool;
+  for (int64_t c = 0; c < clients; ++c)
+    fix.sys.spawn([&, c, hdl, answers](caf::event_based_actor* self) {
+      for (int64_t i = c; i < tasks; i += clients)
+        self->request(hdl, caf::infinite, ask_atom_v, i)
+            .then(
+                [&, i, answers](int64_t x) {
+                  if (x == i * 2)
+                    ++values;
+                  else
+                    ++other;
+                  ++(*answers)[i];
+                  done.add();
+                },
+                [&, i, answers](caf::error& e) {
+                  if (e == caf::sec::request_timeout)
+                    ++timeouts;
+                  else if (e == error::shut_down || e == caf::sec::request_receiver_down)
+                    ++shut;
+                  else if (e != caf::sec::runtime_error)
+                    ++other;
+                  ++(*answers)[i];
+                  done.add();
+                });
+    });
+  // Shut down in the middle of the load.
+  BOOST_REQUIRE(done.wait_for(tasks / 2, std::chrono::seconds(60)));
+  caf::anon_send(hdl, shutdown_atom_v);
+  BOOST_REQUIRE(done.wait_for(tasks, std::chrono::seconds(60)));
+  int wrong = 0;
+  for (auto& n : *answers)
+    if (n.load() != 1)
+      ++wrong;
+  BOOST_TEST(wrong == 0);
+  BOOST_TEST(other == 0);
+  BOOST_TEST(values >= tasks / 2 - tasks / 50);
+  BOOST_TEST(shut > 0);
+  BOOST_TEST_MESSAGE("values " << values << ", timeouts " << timeouts << ", shut down "
+                               << shut);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_pool_of_pools_answers_every_caller_once, no_fixture) {
+  real_time_fixture fix{std::chrono::seconds(120)};
+  constexpr int64_t tasks = 40000;
+  constexpr int64_t clients = 20;
+  auto seed = std::make_shared<std::atomic<uint64_t>>(0);
+  worker_pool_config inner_cfg;
+  inner_cfg.workers = 3;
+  inner_cfg.queue_capacity = 64;
+  inner_cfg.max_redeliveries = 3;
+  std::vector<caf::actor> inner;
+  for (int i = 0; i < 2; ++i) {
+    auto p = spawn_worker_pool(fix.sys, inner_cfg, [seed](caf::actor_system& sys) {
+      return sys.spawn(flaky_worker, seed);
+    });
+    BOOST_REQUIRE(p);
+    inner.push_back(*p);
+  }
+  worker_pool_config outer_cfg;
+  outer_cfg.max_in_flight_per_worker = 16;
+  outer_cfg.queue_capacity = tasks;
+  auto outer = spawn_worker_pool(fix.sys, outer_cfg, inner);
+  BOOST_REQUIRE(outer);
+  auto answers = std::make_shared<std::vector<std::atomic<int>>>(tasks);
+  std::atomic<int64_t> values{0}, errors{0};
+  completion_counter done;
+  auto hdl = *outer;
+  for (int64_t c = 0; c < clients; ++c)
+    fix.sys.spawn([&, c, hdl, answers](caf::event_based_actor* self) {
+      for (int64_t i = c; i < tasks; i += clients)
+        self->request(hdl, caf::infinite, ask_atom_v, i)
+            .then(
+                [&, i, answers](int64_t x) {
+                  if (x == i * 2)
+                    ++values;
+                  ++(*answers)[i];
+                  done.add();
+                },
+                [&, i, answers](caf::error&) {
+                  ++errors;
+                  ++(*answers)[i];
+                  done.add();
+                });
+    });
+  BOOST_REQUIRE(done.wait_for(tasks, std::chrono::seconds(100)));
+  int wrong = 0;
+  for (auto& n : *answers)
+    if (n.load() != 1)
+      ++wrong;
+  BOOST_TEST(wrong == 0);
+  BOOST_TEST(values + errors == tasks);
+  // The outer pool never overfills an inner one: 16 per inner pool fit in
+  // its 3 running and 64 queued.
+  BOOST_TEST(values > tasks * 99 / 100);
+  BOOST_TEST_MESSAGE("values " << values << ", errors " << errors);
+  caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  for (auto& p : inner)
+    caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
