@@ -165,7 +165,7 @@ caf::expected<latest_wins_actor<R>> spawn_latest_wins(caf::actor_system& sys,
   detail::latest_wins_sender sender = [](caf::event_based_actor* self,
                                          const caf::actor& worker, caf::timespan timeout,
                                          const caf::message& request, auto on_reply) {
-    auto t = timeout == no_limit ? caf::duration{caf::infinite} : caf::duration{timeout};
+    auto t = is_no_limit(timeout) ? caf::duration{caf::infinite} : caf::duration{timeout};
     self->request(worker, t, request)
         .then([on_reply](R& x) { on_reply(caf::make_message(std::move(x)), false); },
               [on_reply](caf::error& e) {

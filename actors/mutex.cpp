@@ -72,7 +72,7 @@ lease grant(self_ptr self, const caf::actor_addr& who, caf::timespan hold) {
   st.current = lease{st.next_token++, who};
   ++st.stats.grants;
   auto limit = std::min(hold, st.cfg.max_hold);
-  if (limit != no_limit)
+  if (!is_no_limit(limit))
     self->delayed_send(self, limit, expire_atom_v, st.current.token);
   return st.current;
 }
@@ -150,7 +150,7 @@ mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
         auto id = st.next_waiter++;
         st.waiters->push_back(waiter{id, rp, who, hold});
         ref(self, who);
-        if (wait != no_limit)
+        if (!is_no_limit(wait))
           self->delayed_send(self, wait, wait_over_atom_v, id);
         return rp;
       },

@@ -14,7 +14,7 @@
 /// Protocol (answers in brackets):
 ///   (acquire_atom, timespan wait, timespan hold) -> lease
 ///       Queued FIFO behind the holder and earlier waiters. A waiter not
-///       granted within `wait` (`no_limit`: forever) is answered
+///       granted within `wait` (`no_limit`, or 100 years or more: forever) is answered
 ///       `sec::request_timeout` and removed; it is never granted afterwards.
 ///       `hold` limits this lease (`no_limit`: only config.max_hold applies).
 ///       A full queue answers `error::overloaded`.

@@ -97,7 +97,8 @@ struct serialized_config {
   /// Most updates queued (the running one included); positive.
   size_t max_queued = 10000;
   /// Longest time one update may take before it fails with
-  /// `sec::request_timeout` and the next starts; positive or `no_limit`.
+  /// `sec::request_timeout` and the next starts; positive, or `no_limit` (100
+  /// years or more counts as no limit).
   caf::timespan op_timeout = std::chrono::seconds(30);
 };
 
@@ -176,7 +177,7 @@ void serialized_run(serialized_self<T>* self) {
                              std::string{"update threw: "} + e.what()));
     }
     st.in_call = false;
-    if (st.running && st.cfg.op_timeout != no_limit)
+    if (st.running && !is_no_limit(st.cfg.op_timeout))
       self->delayed_send(self, st.cfg.op_timeout, tick_atom_v, id);
   }
 }

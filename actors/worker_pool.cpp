@@ -22,16 +22,13 @@
 #include <caf/type_nr.hpp>
 
 #include <actorkit/actors/log.hpp>
+#include <actorkit/patterns/call.hpp>
 
 namespace actorkit {
 
 namespace {
 
 using time_point = caf::actor_clock::time_point;
-
-/// Task timeouts at or beyond this mean no limit (adding them to the clock's
-/// time would overflow), as for the compositions.
-constexpr caf::timespan no_limit = std::chrono::hours(24 * 365 * 100);
 
 /// Where an answer goes: the caller of a task or control request.
 struct reply_to {
@@ -369,7 +366,7 @@ public:
   worker_pool_actor(caf::actor_config& acfg, worker_pool_config cfg,
                     worker_factory factory)
       : caf::monitorable_actor(acfg), cfg_(cfg), factory_(std::move(factory)),
-        bounded_(cfg.task_timeout < no_limit), waits_(cfg.latency_samples),
+        bounded_(!is_no_limit(cfg.task_timeout)), waits_(cfg.latency_samples),
         runs_(cfg.latency_samples) {
     // nop
   }

@@ -54,6 +54,12 @@ call<T> ask(const Handle& target, Ts&&... xs) {
 /// limit too.
 constexpr caf::timespan no_limit = caf::timespan::max();
 
+/// True for `no_limit` and any duration of 100 years or more: adding those to
+/// the clock's time would overflow.
+constexpr bool is_no_limit(caf::timespan d) {
+  return d >= std::chrono::hours(24 * 365 * 100);
+}
+
 /// Time bounds of a composition. Every request a composition sends carries a
 /// timeout: `timeout` per request, clipped so that none outlives `deadline`,
 /// which counts from the moment the composition starts.

@@ -191,6 +191,22 @@ BOOST_AUTO_TEST_CASE(wait_timeout_answers_at_the_exact_time_and_removes_the_wait
   BOOST_TEST(s.grants == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(waits_and_holds_near_the_maximum_mean_no_limit) {
+  auto almost = caf::timespan::max() - caf::timespan{1};
+  auto a = acquire(no_limit, almost);
+  run();
+  auto b = acquire(almost);
+  run();
+  advance(24h);
+  BOOST_TEST(!b->done());
+  BOOST_TEST(stats().expiries == 0u);
+  BOOST_TEST(stats().wait_timeouts == 0u);
+  BOOST_TEST(!release(held(a)));
+  run();
+  BOOST_TEST(b->done());
+  BOOST_TEST(held(b).token != 0u);
+}
+
 BOOST_AUTO_TEST_CASE(timer_messages_from_other_actors_change_nothing) {
   auto a = acquire();
   run();

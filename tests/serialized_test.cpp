@@ -124,6 +124,24 @@ BOOST_AUTO_TEST_CASE(a_failed_update_leaves_the_value_and_the_queue_goes_on) {
   BOOST_TEST(get(c) == 21);
 }
 
+BOOST_AUTO_TEST_CASE(an_op_timeout_near_the_maximum_means_no_limit) {
+  serialized_config<int64_t> cfg;
+  cfg.op_timeout = caf::timespan::max() - caf::timespan{1};
+  auto c = make(cfg);
+  auto slow = echo(1h);
+  auto out = update(
+      c, {[s = slow.actor](caf::event_based_actor* self, const int64_t&,
+                           commit_fn<int64_t> commit) {
+        self->request(s, caf::infinite, ask_atom_v, int64_t{7}).then([=](int64_t x) {
+          commit(x);
+        });
+      }});
+  run();
+  advance(1h);
+  BOOST_REQUIRE(out->done());
+  BOOST_TEST(out->value->value() == 7);
+}
+
 BOOST_AUTO_TEST_CASE(a_slow_update_times_out_and_its_late_commit_is_ignored) {
   serialized_config<int64_t> cfg;
   cfg.op_timeout = 50ms;

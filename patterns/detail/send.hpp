@@ -13,10 +13,6 @@
 
 namespace actorkit::detail {
 
-/// Durations at or beyond this are treated as "no limit": adding them to the
-/// clock's time would overflow.
-constexpr caf::timespan forever = std::chrono::hours(24 * 365 * 100);
-
 /// The time bounds of one running composition.
 struct budget {
   caf::timespan timeout;
@@ -27,7 +23,7 @@ struct budget {
   static budget start(Self* self, const call_options& opts) {
     budget b;
     b.timeout = opts.timeout;
-    if (opts.deadline < forever) {
+    if (!is_no_limit(opts.deadline)) {
       b.bounded = true;
       b.deadline_at = self->clock().now() + opts.deadline;
     }
@@ -51,7 +47,7 @@ struct budget {
 };
 
 inline caf::duration to_duration(caf::timespan x) {
-  if (x >= forever)
+  if (is_no_limit(x))
     return caf::duration{caf::infinite};
   return caf::duration{x};
 }
