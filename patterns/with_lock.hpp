@@ -17,7 +17,8 @@
 ///   through `finish`; the lease is released either way;
 /// - `lock_options::hold` limits the lease: the mutex revokes it when the body
 ///   runs too long and grants the next waiter; when that body finishes, `done`
-///   gets `error::lease_expired` (its result was produced without the lock);
+///   gets `error::lease_expired` (its result was produced without the lock;
+///   a body that failed has its error named in the context);
 /// - if the calling actor dies (or the body throws, which kills it), the mutex
 ///   sees its holder die and passes the lock on; `done` never runs.
 /// The acquire itself waits at most `lock_options::wait` and then fails with
@@ -94,10 +95,18 @@ void with_lock(Self* self, const mutex_actor& mtx, Body body, Done done,
               self->request(mtx, caf::infinite, release_atom_v, l)
                   .then([shared_done, r]() { (*shared_done)(std::move(*r)); },
                         [shared_done, r](caf::error& err) {
-                          if (*r)
+                          if (*r) {
                             (*shared_done)(result_t{std::move(err)});
-                          else
+                          } else if (err == error::lease_expired) {
+                            // The body failed, but after it lost the lock:
+                            // say so, and keep its error as the context.
+                            (*shared_done)(result_t{caf::make_error(
+                                error::lease_expired,
+                                "with_lock: the body failed after its lease expired: " +
+                                    to_string(r->error()))});
+                          } else {
                             (*shared_done)(std::move(*r));
+                          }
                         });
             };
             body(static_cast<const lease&>(l), std::move(finish));

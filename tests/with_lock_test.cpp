@@ -182,6 +182,25 @@ BOOST_AUTO_TEST_CASE(a_body_past_its_hold_time_loses_the_lock_and_reports_it) {
   BOOST_TEST(stats().expiries == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_body_failing_after_its_hold_time_reports_the_lost_lease) {
+  auto slow = start<int_result>([=](auto* self, auto done) {
+    auto p = pause.actor;
+    with_lock<int64_t>(
+        self, mtx,
+        [=](const lease&, auto finish) {
+          self->request(p, 1s, ask_atom_v, int64_t{0}).then([=](int64_t) {
+            finish(int_result{caf::make_error(caf::sec::runtime_error, "body failed")});
+          });
+        },
+        done, lock_options{}.with_hold(5ms));
+  });
+  run();
+  advance(20ms);
+  BOOST_REQUIRE(slow->done());
+  BOOST_TEST(slow->value->error() == error::lease_expired);
+  BOOST_TEST(sys.render(slow->value->error()).find("runtime_error") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(caller_death_inside_the_body_releases_the_lock) {
   auto doomed = locked_increment();
   auto next = locked_increment();
