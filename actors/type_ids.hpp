@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -57,6 +58,46 @@ typename Inspector::result_type inspect(Inspector& f, worker_pool_stats& x) {
            x.run_p90, x.run_p99);
 }
 
+/// What changed in a worker pool; see worker_pool_event.
+enum class pool_event : uint8_t {
+  /// A crashed or stuck worker was replaced (`reason` says why).
+  worker_replaced,
+  /// A worker was lost and could not be replaced (`reason` says why).
+  worker_lost,
+  /// Task `task` ran past the task timeout; its worker is replaced next.
+  task_timed_out,
+  /// Task `task` crashed too many workers; its caller got `reason`.
+  task_quarantined,
+  /// The pool was resized to `workers` workers.
+  resized,
+  /// Dispatch was paused.
+  paused,
+  /// Dispatch was resumed.
+  resumed,
+  /// The pool exited (`reason`: empty for a shutdown).
+  stopped,
+};
+
+/// The name of `x`, e.g. "worker_replaced".
+const char* to_string(pool_event x);
+
+/// A worker pool's message to its subscribers: see actors/worker_pool.hpp.
+struct worker_pool_event {
+  pool_event kind = pool_event::worker_replaced;
+  /// Workers in the pool after the change.
+  uint64_t workers = 0;
+  /// The task concerned (its arrival number), for task events.
+  uint64_t task = 0;
+  /// The error behind the change, rendered; empty if none.
+  std::string reason;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_pool_event& x) {
+  return f(caf::meta::type_name("worker_pool_event"), x.kind, x.workers, x.task,
+           x.reason);
+}
+
 struct lease;
 struct mutex_stats;
 struct latest_wins_stats;
@@ -88,6 +129,9 @@ CAF_ADD_ATOM(actorkit, actorkit, drain_atom, "ak_drain")
 CAF_ADD_ATOM(actorkit, actorkit, shutdown_atom, "ak_shutdn")
 CAF_ADD_ATOM(actorkit, actorkit, expire_atom, "ak_expire")
 CAF_ADD_TYPE_ID(actorkit, (actorkit::worker_pool_stats))
+CAF_ADD_ATOM(actorkit, actorkit, subscribe_atom, "ak_subscr")
+CAF_ADD_ATOM(actorkit, actorkit, unsubscribe_atom, "ak_unsub")
+CAF_ADD_TYPE_ID(actorkit, (actorkit::worker_pool_event))
 // Mutex (actors/mutex.hpp).
 CAF_ADD_ATOM(actorkit, actorkit, acquire_atom, "ak_acquire")
 CAF_ADD_ATOM(actorkit, actorkit, try_acquire_atom, "ak_try_acq")

@@ -590,6 +590,10 @@ private:
       return xs.size() != 1;
     case expire_atom::uint_value():
       return !is<expire_atom, uint64_t>(xs);
+    case subscribe_atom::uint_value():
+      return !is<subscribe_atom, caf::actor>(xs);
+    case unsubscribe_atom::uint_value():
+      return !is<unsubscribe_atom, caf::actor>(xs);
     default:
       return true;
     }
@@ -617,11 +621,13 @@ private:
     case pause_atom::uint_value():
       paused_ = true;
       log_->info("worker_pool: paused");
+      publish(pool_event::paused);
       unit();
       break;
     case resume_atom::uint_value():
       paused_ = false;
       log_->info("worker_pool: resumed");
+      publish(pool_event::resumed);
       dispatch();
       unit();
       break;
@@ -643,6 +649,34 @@ private:
     case stats_atom::uint_value():
       answer(take_reply_to(what), caf::make_message(make_stats()));
       break;
+    case subscribe_atom::uint_value(): {
+      auto& who = xs.get_as<caf::actor>(1);
+      if (!who)
+        answer(take_reply_to(what),
+               caf::make_error(error::invalid_config, "worker_pool: null subscriber"));
+      else if (std::find(subscribers_.begin(), subscribers_.end(), who) !=
+               subscribers_.end())
+        unit();
+      else if (subscribers_.size() >= cfg_.max_subscribers)
+        answer(take_reply_to(what),
+               caf::make_error(error::overloaded, "worker_pool: too many subscribers"));
+      else {
+        subscribers_.push_back(who);
+        emit(effect::monitor, who);
+        unit();
+      }
+      break;
+    }
+    case unsubscribe_atom::uint_value(): {
+      auto& who = xs.get_as<caf::actor>(1);
+      auto i = std::find(subscribers_.begin(), subscribers_.end(), who);
+      if (i != subscribers_.end()) {
+        emit(effect::demonitor, *i);
+        subscribers_.erase(i);
+      }
+      unit();
+      break;
+    }
     case expire_atom::uint_value():
       // The pool's own timer only: from anyone else it changes nothing.
       if (what.sender.get() == ctrl())
@@ -797,6 +831,12 @@ private:
   }
 
   void on_down(const caf::down_msg& dm) {
+    auto si = std::find_if(subscribers_.begin(), subscribers_.end(),
+                           [&](const caf::actor& x) { return x.address() == dm.source; });
+    if (si != subscribers_.end()) {
+      subscribers_.erase(si);
+      return;
+    }
     for (auto& kvp : workers_)
       if (kvp.second.hdl.address() == dm.source) {
         auto reason = dm.reason ? dm.reason : caf::make_error(caf::exit_reason::normal);
@@ -828,6 +868,7 @@ private:
       auto r = running_.take(key);
       ++stats_.timed_out;
       log_->info("worker_pool: task {} timed out, replacing its worker", r.t.id);
+      publish(pool_event::task_timed_out, r.t.id);
       answer(std::move(r.t.to), caf::make_error(caf::sec::request_timeout));
       auto wi = workers_.find(r.worker);
       if (wi != workers_.end()) {
@@ -941,6 +982,7 @@ private:
         ++stats_.quarantined;
         log_->warn("worker_pool: task {} quarantined after {} redeliveries: {}", t.id,
                    t.redeliveries, to_string(reason));
+        publish(pool_event::task_quarantined, t.id, reason);
         answer(std::move(t.to), reason);
       }
     }
@@ -948,9 +990,11 @@ private:
       if (start_worker()) {
         ++stats_.replaced;
         log_->info("worker_pool: worker replaced ({})", to_string(reason));
+        publish(pool_event::worker_replaced, 0, reason);
       } else {
         log_->info("worker_pool: worker lost without replacement ({})",
                    to_string(reason));
+        publish(pool_event::worker_lost, 0, reason);
       }
     }
     if (active_workers() == 0 && !workers_.empty()) {
@@ -985,6 +1029,7 @@ private:
           return caf::make_error(error::invalid_config,
                                  "worker_pool: the factory failed to start a worker");
       log_->info("worker_pool: grew from {} to {} workers", active, n);
+      publish(pool_event::resized);
       dispatch();
       return caf::none;
     }
@@ -1009,6 +1054,7 @@ private:
       }
     }
     log_->info("worker_pool: shrank from {} to {} workers", active, n);
+    publish(pool_event::resized);
     return caf::none;
   }
 
@@ -1019,6 +1065,24 @@ private:
     drain_waiters_.clear();
     for (auto& to : waiters)
       answer(std::move(to), caf::message{});
+  }
+
+  // Tells every subscriber about a change (from the pool, as a plain message).
+  void publish(pool_event kind, uint64_t task = 0, const caf::error& reason = {}) {
+    if (subscribers_.empty())
+      return;
+    worker_pool_event ev;
+    ev.kind = kind;
+    ev.workers = active_workers();
+    ev.task = task;
+    if (reason)
+      ev.reason = to_string(reason);
+    auto msg = caf::make_message(std::move(ev));
+    for (auto& who : subscribers_) {
+      effect e{effect::send, caf::actor_cast<caf::strong_actor_ptr>(who)};
+      e.elem = caf::make_mailbox_element(me(), caf::make_message_id(), {}, msg);
+      out_.push_back(std::move(e));
+    }
   }
 
   worker_pool_stats make_stats() {
@@ -1053,6 +1117,10 @@ private:
     }
     workers_.clear();
     idle_ = ring_queue<uint64_t>{};
+    publish(pool_event::stopped, 0, reason);
+    for (auto& who : subscribers_)
+      emit(effect::demonitor, who);
+    subscribers_.clear();
     effect e{effect::finish, nullptr};
     e.reason = std::move(reason);
     out_.push_back(std::move(e));
@@ -1072,6 +1140,7 @@ private:
   size_t queued_ = 0;
   running_table running_;
   std::vector<reply_to> drain_waiters_;
+  std::vector<caf::actor> subscribers_;
   std::unordered_map<uint64_t, worker_entry> workers_;
   // One entry per free slot: worker ids, oldest free first. Entries of
   // workers that left or retire are skipped when popped.
@@ -1106,6 +1175,28 @@ caf::actor make_pool(caf::actor_system& sys, worker_pool_config cfg,
 
 } // namespace
 
+const char* to_string(pool_event x) {
+  switch (x) {
+  case pool_event::worker_replaced:
+    return "worker_replaced";
+  case pool_event::worker_lost:
+    return "worker_lost";
+  case pool_event::task_timed_out:
+    return "task_timed_out";
+  case pool_event::task_quarantined:
+    return "task_quarantined";
+  case pool_event::resized:
+    return "resized";
+  case pool_event::paused:
+    return "paused";
+  case pool_event::resumed:
+    return "resumed";
+  case pool_event::stopped:
+    return "stopped";
+  }
+  return "unknown";
+}
+
 caf::error validate(const worker_pool_config& cfg, bool check_workers) {
   auto refuse = [](const char* what) {
     return caf::make_error(error::invalid_config,
@@ -1123,6 +1214,8 @@ caf::error validate(const worker_pool_config& cfg, bool check_workers) {
     return refuse("latency_samples must be at least 1");
   if (cfg.max_drain_waiters == 0)
     return refuse("max_drain_waiters must be at least 1");
+  if (cfg.max_subscribers == 0)
+    return refuse("max_subscribers must be at least 1");
   return caf::none;
 }
 

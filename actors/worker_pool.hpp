@@ -14,6 +14,15 @@
 ///   (shutdown_atom)                         -> void   answers every caller,
 ///                                                     then the pool exits
 ///   (stats_atom)                            -> worker_pool_stats
+///   (subscribe_atom, caf::actor who)        -> void   `who` gets a
+///                                              worker_pool_event (a plain
+///                                              message from the pool) for
+///                                              every change: worker
+///                                              replaced or lost, task timed
+///                                              out or quarantined, resized,
+///                                              paused, resumed, stopped.
+///                                              Dead subscribers are dropped.
+///   (unsubscribe_atom, caf::actor who)      -> void
 ///   (expire_atom, uint64_t)                 the pool's own timer; ignored
 ///                                           from any other sender
 ///
@@ -143,6 +152,9 @@ struct worker_pool_config {
   /// Parked (drain_atom) requests at most; further ones are answered
   /// `error::overloaded`. At least 1.
   size_t max_drain_waiters = 64;
+  /// Subscribers (subscribe_atom) at most; further ones are answered
+  /// `error::overloaded`. At least 1.
+  size_t max_subscribers = 16;
 };
 
 /// Checks `cfg`: `error::invalid_config` naming the field, or no error.

@@ -614,6 +614,68 @@ BOOST_AUTO_TEST_CASE(a_throwing_factory_counts_as_a_failed_start) {
   BOOST_TEST(stats(*pool).workers == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(subscribers_hear_of_every_change) {
+  p->react = [](int64_t x, int) {
+    if (x == 1)
+      return reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms);
+    if (x == 2)
+      return reaction::never();
+    return reaction::reply_after(10ms);
+  };
+  worker_pool_config cfg;
+  cfg.workers = 2;
+  cfg.max_redeliveries = 0;
+  cfg.task_timeout = 50ms;
+  auto pool = make_pool(cfg);
+  auto events = std::make_shared<std::vector<worker_pool_event>>();
+  auto listener = spawn([events](caf::event_based_actor*) -> caf::behavior {
+    return {[events](worker_pool_event& ev) { events->push_back(std::move(ev)); }};
+  });
+  BOOST_TEST(!control(pool, caf::make_message(subscribe_atom_v, listener)));
+  auto crash = ask(pool, 1);
+  auto stuck = ask(pool, 2);
+  run();
+  advance(60ms);
+  BOOST_TEST(!control(pool, caf::make_message(pause_atom_v)));
+  BOOST_TEST(!control(pool, caf::make_message(resume_atom_v)));
+  BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{3})));
+  BOOST_TEST(!control(pool, caf::make_message(shutdown_atom_v)));
+  run();
+  std::vector<std::string> kinds;
+  for (auto& ev : *events)
+    kinds.emplace_back(to_string(ev.kind));
+  std::vector<std::string> expected{
+      "task_quarantined", "worker_replaced", "task_timed_out", "worker_replaced",
+      "paused",           "resumed",         "resized",        "stopped"};
+  BOOST_TEST(kinds == expected, boost::test_tools::per_element());
+  BOOST_REQUIRE(events->size() == expected.size());
+  BOOST_TEST((*events)[0].reason.find("runtime_error") != std::string::npos);
+  BOOST_TEST((*events)[2].task == 1u);
+  BOOST_TEST((*events)[6].workers == 3u);
+  BOOST_TEST((*events)[7].workers == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(subscriptions_are_bounded_and_dead_subscribers_dropped) {
+  worker_pool_config cfg;
+  cfg.max_subscribers = 1;
+  auto pool = make_pool(cfg);
+  auto quiet = [](caf::event_based_actor*) -> caf::behavior {
+    return {[](worker_pool_event&) {}};
+  };
+  auto a = spawn(quiet);
+  auto b = spawn(quiet);
+  BOOST_TEST(!control(pool, caf::make_message(subscribe_atom_v, a)));
+  BOOST_TEST(!control(pool, caf::make_message(subscribe_atom_v, a)));
+  BOOST_TEST(control(pool, caf::make_message(subscribe_atom_v, b)) == error::overloaded);
+  BOOST_TEST(control(pool, caf::make_message(subscribe_atom_v, caf::actor{})) ==
+             error::invalid_config);
+  kill(a);
+  BOOST_TEST(!control(pool, caf::make_message(subscribe_atom_v, b)));
+  BOOST_TEST(!control(pool, caf::make_message(unsubscribe_atom_v, b)));
+  auto c = spawn(quiet);
+  BOOST_TEST(!control(pool, caf::make_message(subscribe_atom_v, c)));
+}
+
 BOOST_AUTO_TEST_CASE(a_crashed_workers_task_is_redispatched) {
   p->react = [](int64_t x, int attempt) {
     if (x == 7 && attempt == 0)
@@ -866,6 +928,12 @@ BOOST_AUTO_TEST_CASE(invalid_configs_are_refused_naming_the_field) {
   cfg = {};
   cfg.latency_samples = 0;
   refused(cfg, "latency_samples");
+  cfg = {};
+  cfg.max_drain_waiters = 0;
+  refused(cfg, "max_drain_waiters");
+  cfg = {};
+  cfg.max_subscribers = 0;
+  refused(cfg, "max_subscribers");
   BOOST_TEST(p->spawned.empty());
   auto no_workers =
       spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{});
