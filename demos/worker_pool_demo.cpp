@@ -90,6 +90,19 @@ actorkit::worker_pool_stats stats_of(caf::scoped_actor& self, const caf::actor& 
   return result;
 }
 
+// Prints the pool events waiting in `listener`'s mailbox.
+void print_events(caf::scoped_actor& listener) {
+  for (bool more = true; more;)
+    listener->receive(
+        [](actorkit::worker_pool_event& ev) {
+          std::cout << "  [event] " << to_string(ev.kind);
+          if (!ev.reason.empty())
+            std::cout << ": " << ev.reason;
+          std::cout << "\n";
+        },
+        caf::after(std::chrono::milliseconds(0)) >> [&] { more = false; });
+}
+
 } // namespace
 
 void worker_pool_scenario(caf::actor_system& sys) {
@@ -117,6 +130,11 @@ void worker_pool_scenario(caf::actor_system& sys) {
   std::cout << "  most in flight at once: " << env.max_in_flight << ", time: " << took
             << " ms (ceil(20 / 3) x 100 ms = 700 ms)\n";
 
+  // Changes (replaced workers, timeouts...) reach subscribers as messages.
+  caf::scoped_actor listener{sys};
+  self->request(*pool, caf::infinite, actorkit::subscribe_atom_v, caf::actor{listener})
+      .receive([] {}, [](caf::error&) {});
+
   std::cout << "\nA worker crashes in the middle of a fetch\n";
   env.verbose = false;
   env.crash_once_on_13 = true;
@@ -128,6 +146,7 @@ void worker_pool_scenario(caf::actor_system& sys) {
   std::cout << "  re-dispatched: " << s.redelivered
             << ", workers replaced: " << s.replaced << ", workers now: " << s.workers
             << "\n";
+  print_events(listener);
 
   std::cout << "\nA worker gets stuck (task timeout 300 ms)\n";
   env.hang_on_99 = true;
@@ -143,6 +162,7 @@ void worker_pool_scenario(caf::actor_system& sys) {
   s = stats_of(self, *pool);
   std::cout << "  timed out: " << s.timed_out << ", workers replaced: " << s.replaced
             << ", workers now: " << s.workers << ", running: " << s.running << "\n";
+  print_events(listener);
   auto after = actorkit::execute_all<std::string>(self, *pool, fetches(30, 32));
   std::cout << "  the pool keeps working: " << (after ? after->size() : 0)
             << " more users fetched\n";
