@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <functional>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -1089,6 +1090,51 @@ caf::behavior racy_worker(caf::event_based_actor* self,
   };
 }
 
+/// Real-scheduler load: `clients` actors send (ask_atom, i) for every i in
+/// [0, tasks) to a pool at once and record how often each task is answered
+/// and with what. Keep it alive until `done` reached the number of tasks.
+struct client_load {
+  explicit client_load(int64_t tasks) : answers(static_cast<size_t>(tasks)) {}
+
+  void start(caf::actor_system& sys, const caf::actor& pool, int64_t clients) {
+    auto n = static_cast<int64_t>(answers.size());
+    for (int64_t c = 0; c < clients; ++c)
+      sys.spawn([this, c, n, clients, pool](caf::event_based_actor* self) {
+        for (int64_t i = c; i < n; i += clients)
+          self->request(pool, caf::infinite, ask_atom_v, i)
+              .then(
+                  [this, i](int64_t x) {
+                    ++(x == i * 2 ? values : wrong_values);
+                    ++answers[static_cast<size_t>(i)];
+                    done.add();
+                  },
+                  [this, i](caf::error& e) {
+                    ++errors;
+                    on_error(e);
+                    ++answers[static_cast<size_t>(i)];
+                    done.add();
+                  });
+      });
+  }
+
+  /// Tasks answered other than exactly once.
+  int not_answered_once() const {
+    int n = 0;
+    for (auto& x : answers)
+      if (x.load() != 1)
+        ++n;
+    return n;
+  }
+
+  std::vector<std::atomic<int>> answers;
+  std::atomic<int64_t> values{0};
+  std::atomic<int64_t> wrong_values{0};
+  std::atomic<int64_t> errors{0};
+  /// Called for each error answer, from any thread.
+  std::function<void(const caf::error&)> on_error = [](const caf::error&) {};
+  completion_counter done;
+};
+
 } // namespace
 
 struct no_fixture {};
@@ -1097,7 +1143,6 @@ BOOST_FIXTURE_TEST_CASE(every_caller_is_answered_exactly_once_under_random_crash
                         no_fixture) {
   real_time_fixture fix{std::chrono::seconds(120)};
   constexpr int64_t tasks = 100000;
-  constexpr int64_t clients = 50;
   auto seed = std::make_shared<std::atomic<uint64_t>>(0);
   worker_pool_config cfg;
   cfg.workers = 4;
@@ -1108,40 +1153,16 @@ BOOST_FIXTURE_TEST_CASE(every_caller_is_answered_exactly_once_under_random_crash
     return sys.spawn(flaky_worker, seed);
   });
   BOOST_REQUIRE(pool);
-  auto answers = std::make_shared<std::vector<std::atomic<int>>>(tasks);
-  std::atomic<int64_t> values{0}, errors{0};
-  completion_counter done;
-  auto hdl = *pool;
-  for (int64_t c = 0; c < clients; ++c)
-    fix.sys.spawn([&, c, hdl, answers](caf::event_based_actor* self) {
-      for (int64_t i = c; i < tasks; i += clients)
-        self->request(hdl, caf::infinite, ask_atom_v, i)
-            .then(
-                [&, i, answers](int64_t x) {
-                  if (x == i * 2)
-                    ++values;
-                  ++(*answers)[i];
-                  done.add();
-                },
-                [&, i, answers](caf::error& e) {
-                  if (errors++ == 0)
-                    BOOST_TEST_MESSAGE("first error: " << to_string(e));
-                  ++(*answers)[i];
-                  done.add();
-                });
-    });
-  BOOST_REQUIRE(done.wait_for(tasks, std::chrono::seconds(100)));
-  int wrong = 0;
-  for (auto& n : *answers)
-    if (n.load() != 1)
-      ++wrong;
-  BOOST_TEST(wrong == 0);
-  BOOST_TEST(values + errors == tasks);
-  BOOST_TEST_MESSAGE("values " << values << ", errors " << errors);
+  client_load load{tasks};
+  load.start(fix.sys, *pool, 50);
+  BOOST_REQUIRE(load.done.wait_for(tasks, std::chrono::seconds(100)));
+  BOOST_TEST(load.not_answered_once() == 0);
+  BOOST_TEST(load.wrong_values == 0);
+  BOOST_TEST_MESSAGE("values " << load.values << ", errors " << load.errors);
   // Crashes are re-dispatched: nearly every task got a value.
-  BOOST_TEST(values > tasks * 99 / 100);
+  BOOST_TEST(load.values > tasks * 99 / 100);
   caf::scoped_actor self{fix.sys};
-  self->request(hdl, caf::infinite, stats_atom_v)
+  self->request(*pool, caf::infinite, stats_atom_v)
       .receive(
           [&](worker_pool_stats& s) {
             BOOST_TEST_MESSAGE("replaced " << s.replaced << ", redelivered "
@@ -1153,14 +1174,13 @@ BOOST_FIXTURE_TEST_CASE(every_caller_is_answered_exactly_once_under_random_crash
             BOOST_TEST(s.queued == 0u);
           },
           [&](caf::error& err) { BOOST_FAIL(fix.sys.render(err)); });
-  caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(*pool, caf::exit_reason::user_shutdown);
 }
 
 BOOST_FIXTURE_TEST_CASE(shutdown_and_timeouts_under_load_answer_every_caller_once,
                         no_fixture) {
   real_time_fixture fix{std::chrono::seconds(120)};
   constexpr int64_t tasks = 20000;
-  constexpr int64_t clients = 20;
   auto seed = std::make_shared<std::atomic<uint64_t>>(0);
   worker_pool_config cfg;
   cfg.workers = 4;
@@ -1172,54 +1192,33 @@ BOOST_FIXTURE_TEST_CASE(shutdown_and_timeouts_under_load_answer_every_caller_onc
     return sys.spawn(racy_worker, seed);
   });
   BOOST_REQUIRE(pool);
-  auto answers = std::make_shared<std::vector<std::atomic<int>>>(tasks);
-  std::atomic<int64_t> values{0}, timeouts{0}, shut{0}, other{0};
-  completion_counter done;
-  auto hdl = *pool;
-  for (int64_t c = 0; c < clients; ++c)
-    fix.sys.spawn([&, c, hdl, answers](caf::event_based_actor* self) {
-      for (int64_t i = c; i < tasks; i += clients)
-        self->request(hdl, caf::infinite, ask_atom_v, i)
-            .then(
-                [&, i, answers](int64_t x) {
-                  if (x == i * 2)
-                    ++values;
-                  else
-                    ++other;
-                  ++(*answers)[i];
-                  done.add();
-                },
-                [&, i, answers](caf::error& e) {
-                  if (e == caf::sec::request_timeout)
-                    ++timeouts;
-                  else if (e == error::shut_down || e == caf::sec::request_receiver_down)
-                    ++shut;
-                  else if (e != caf::sec::runtime_error)
-                    ++other;
-                  ++(*answers)[i];
-                  done.add();
-                });
-    });
+  std::atomic<int64_t> timeouts{0}, shut{0}, other{0};
+  client_load load{tasks};
+  load.on_error = [&](const caf::error& e) {
+    if (e == caf::sec::request_timeout)
+      ++timeouts;
+    else if (e == error::shut_down || e == caf::sec::request_receiver_down)
+      ++shut;
+    else if (e != caf::sec::runtime_error)
+      ++other;
+  };
+  load.start(fix.sys, *pool, 20);
   // Shut down in the middle of the load.
-  BOOST_REQUIRE(done.wait_for(tasks / 2, std::chrono::seconds(60)));
-  caf::anon_send(hdl, shutdown_atom_v);
-  BOOST_REQUIRE(done.wait_for(tasks, std::chrono::seconds(60)));
-  int wrong = 0;
-  for (auto& n : *answers)
-    if (n.load() != 1)
-      ++wrong;
-  BOOST_TEST(wrong == 0);
+  BOOST_REQUIRE(load.done.wait_for(tasks / 2, std::chrono::seconds(60)));
+  caf::anon_send(*pool, shutdown_atom_v);
+  BOOST_REQUIRE(load.done.wait_for(tasks, std::chrono::seconds(60)));
+  BOOST_TEST(load.not_answered_once() == 0);
+  BOOST_TEST(load.wrong_values == 0);
   BOOST_TEST(other == 0);
-  BOOST_TEST(values >= tasks / 2 - tasks / 50);
+  BOOST_TEST(load.values >= tasks / 2 - tasks / 50);
   BOOST_TEST(shut > 0);
-  BOOST_TEST_MESSAGE("values " << values << ", timeouts " << timeouts << ", shut down "
-                               << shut);
+  BOOST_TEST_MESSAGE("values " << load.values << ", timeouts " << timeouts
+                               << ", shut down " << shut);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_pool_of_pools_answers_every_caller_once, no_fixture) {
   real_time_fixture fix{std::chrono::seconds(120)};
   constexpr int64_t tasks = 40000;
-  constexpr int64_t clients = 20;
   auto seed = std::make_shared<std::atomic<uint64_t>>(0);
   worker_pool_config inner_cfg;
   inner_cfg.workers = 3;
@@ -1238,39 +1237,16 @@ BOOST_FIXTURE_TEST_CASE(a_pool_of_pools_answers_every_caller_once, no_fixture) {
   outer_cfg.queue_capacity = tasks;
   auto outer = spawn_worker_pool(fix.sys, outer_cfg, inner);
   BOOST_REQUIRE(outer);
-  auto answers = std::make_shared<std::vector<std::atomic<int>>>(tasks);
-  std::atomic<int64_t> values{0}, errors{0};
-  completion_counter done;
-  auto hdl = *outer;
-  for (int64_t c = 0; c < clients; ++c)
-    fix.sys.spawn([&, c, hdl, answers](caf::event_based_actor* self) {
-      for (int64_t i = c; i < tasks; i += clients)
-        self->request(hdl, caf::infinite, ask_atom_v, i)
-            .then(
-                [&, i, answers](int64_t x) {
-                  if (x == i * 2)
-                    ++values;
-                  ++(*answers)[i];
-                  done.add();
-                },
-                [&, i, answers](caf::error&) {
-                  ++errors;
-                  ++(*answers)[i];
-                  done.add();
-                });
-    });
-  BOOST_REQUIRE(done.wait_for(tasks, std::chrono::seconds(100)));
-  int wrong = 0;
-  for (auto& n : *answers)
-    if (n.load() != 1)
-      ++wrong;
-  BOOST_TEST(wrong == 0);
-  BOOST_TEST(values + errors == tasks);
+  client_load load{tasks};
+  load.start(fix.sys, *outer, 20);
+  BOOST_REQUIRE(load.done.wait_for(tasks, std::chrono::seconds(100)));
+  BOOST_TEST(load.not_answered_once() == 0);
+  BOOST_TEST(load.wrong_values == 0);
   // The outer pool never overfills an inner one: 16 per inner pool fit in
   // its 3 running and 64 queued.
-  BOOST_TEST(values > tasks * 99 / 100);
-  BOOST_TEST_MESSAGE("values " << values << ", errors " << errors);
-  caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  BOOST_TEST(load.values > tasks * 99 / 100);
+  BOOST_TEST_MESSAGE("values " << load.values << ", errors " << load.errors);
+  caf::anon_send_exit(*outer, caf::exit_reason::user_shutdown);
   for (auto& p : inner)
     caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
 }
