@@ -12,6 +12,7 @@
 #include <caf/actor_config.hpp>
 #include <caf/actor_control_block.hpp>
 #include <caf/default_attachable.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/mailbox_element.hpp>
 #include <caf/make_actor.hpp>
@@ -355,6 +356,18 @@ bool is(const caf::type_erased_tuple& xs) {
   return xs.match_elements<Atom, Ts...>();
 }
 
+/// Forwards the pool's timer messages from the clock, so that the clock's
+/// thread never runs the pool's code (which may do the work of other threads
+/// for a while under load). Holds the pool weakly.
+caf::behavior timer_relay_impl(caf::event_based_actor* self, caf::actor_addr pool) {
+  return {[self, pool](expire_atom, uint64_t seq) {
+    if (auto hdl = caf::actor_cast<caf::actor>(pool))
+      self->send(hdl, expire_atom_v, seq);
+    else
+      self->quit();
+  }};
+}
+
 /// The pool actor. It has no mailbox and no thread of its own: like
 /// caf::actor_pool, it handles each message inside `enqueue`, on the
 /// sender's thread, under one lock. A task goes straight from the caller's
@@ -375,6 +388,10 @@ public:
 
   void start(std::vector<caf::actor> workers, bool owned) {
     register_at_system();
+    if (bounded_) {
+      timer_relay_ = home_system().spawn<caf::hidden>(timer_relay_impl, address());
+      timer_relay_ctrl_ = caf::actor_cast<caf::actor_control_block*>(timer_relay_);
+    }
     std::unique_lock<spin_lock> guard{lock_};
     now_ = home_system().clock().now();
     for (auto& hdl : workers)
@@ -460,9 +477,11 @@ private:
       e.target->enqueue(std::move(e.elem), eu);
       break;
     case effect::timer:
+      // Through the relay: the clock's thread only fills its mailbox and
+      // never runs the pool's code.
       home_system().clock().schedule_message(
-          e.at, me(),
-          caf::make_mailbox_element(me(), caf::make_message_id(), {},
+          e.at, e.target,
+          caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
                                     std::move(e.content)));
       break;
     case effect::respond:
@@ -678,8 +697,9 @@ private:
       break;
     }
     case expire_atom::uint_value():
-      // The pool's own timer only: from anyone else it changes nothing.
-      if (what.sender.get() == ctrl())
+      // The pool's own timer (through its relay) only: from anyone else it
+      // changes nothing.
+      if (what.sender && what.sender.get() == timer_relay_ctrl_)
         on_expire(xs.get_as<uint64_t>(1));
       else
         unit();
@@ -851,7 +871,7 @@ private:
     timer_armed_ = true;
     // The clock may block while its queue is full, so it is called without
     // the lock, as everything that reaches other threads.
-    effect e{effect::timer, nullptr};
+    effect e{effect::timer, caf::actor_cast<caf::strong_actor_ptr>(timer_relay_)};
     e.content = caf::make_message(expire_atom_v, ++timer_seq_);
     e.at = running_.first().deadline;
     out_.push_back(std::move(e));
@@ -1117,6 +1137,8 @@ private:
     }
     workers_.clear();
     idle_ = ring_queue<uint64_t>{};
+    if (timer_relay_)
+      emit(effect::stop, timer_relay_, caf::exit_reason::user_shutdown);
     publish(pool_event::stopped, 0, reason);
     for (auto& who : subscribers_)
       emit(effect::demonitor, who);
@@ -1141,6 +1163,9 @@ private:
   running_table running_;
   std::vector<reply_to> drain_waiters_;
   std::vector<caf::actor> subscribers_;
+  // Hands the pool its timer messages (only with a task timeout).
+  caf::actor timer_relay_;
+  caf::actor_control_block* timer_relay_ctrl_ = nullptr;
   std::unordered_map<uint64_t, worker_entry> workers_;
   // One entry per free slot: worker ids, oldest free first. Entries of
   // workers that left or retire are skipped when popped.

@@ -77,6 +77,11 @@
 /// mailbox hops per task, as for a direct request, and no single thread that
 /// every task must pass through. The worker factory runs inside the pool;
 /// messages it sends the pool are handled right after the current one.
+/// Under heavy load, the thread that holds the pool sends the messages other
+/// threads queued meanwhile too, so a worker's thread may spend a while doing
+/// the pool's sending before it returns to its own actor; timer messages
+/// reach the pool through a small relay actor so that CAF's clock thread
+/// never does.
 #pragma once
 
 #include <cstddef>

@@ -387,6 +387,23 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(s.running == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(timer_messages_from_other_actors_change_nothing) {
+  p->react = [](int64_t, int) { return reaction::never(); };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.task_timeout = 50ms;
+  auto pool = make_pool(cfg);
+  auto stuck = ask(pool, 1);
+  run();
+  for (uint64_t seq = 0; seq < 4; ++seq)
+    BOOST_TEST(!control(pool, caf::make_message(expire_atom_v, seq)));
+  advance(49ms);
+  BOOST_TEST(!stuck->done());
+  BOOST_TEST(stats(pool).timed_out == 0u);
+  advance(1ms);
+  BOOST_TEST(has_error(stuck, caf::sec::request_timeout));
+}
+
 BOOST_AUTO_TEST_CASE(a_late_answer_after_the_timeout_is_discarded) {
   p->react = [](int64_t x, int) { return reaction::reply_after(x == 1 ? 80ms : 10ms); };
   worker_pool_config cfg;
