@@ -48,6 +48,12 @@ config::config() {
       "log-level", "trace, debug, info, warn (default), error, critical or off");
 }
 
+caf::error config::parse(int argc, char** argv, const char* ini_file_cstr) {
+  if (auto err = caf::actor_system_config::parse(argc, argv, ini_file_cstr))
+    return err;
+  return apply_options(*this);
+}
+
 caf::error apply_options(const caf::actor_system_config& cfg) {
   return log::set_level(caf::get_or(cfg, "actorkit.log-level", "warn"));
 }

@@ -26,6 +26,13 @@ void configure(caf::actor_system_config& cfg);
 class config : public caf::actor_system_config {
 public:
   config();
+
+  /// Parses like caf::actor_system_config, then applies actorkit's options:
+  /// a refused value fails the parse, so CAF_MAIN reports it and exits with
+  /// EXIT_FAILURE before the actor system starts.
+  caf::error parse(int argc, char** argv, const char* ini_file_cstr = nullptr);
+
+  using caf::actor_system_config::parse;
 };
 
 /// Applies actorkit's options read by `cfg` (the log level). Answers
