@@ -347,8 +347,11 @@ private:
 };
 
 bool is_terminated(const caf::actor& hdl) {
-  auto ptr = caf::actor_cast<caf::abstract_actor*>(hdl);
-  return ptr == nullptr || ptr->getf(caf::abstract_actor::is_terminated_flag);
+  // actor_cast of a null handle is not null: test the handle first.
+  if (!hdl)
+    return true;
+  return caf::actor_cast<caf::abstract_actor*>(hdl)->getf(
+      caf::abstract_actor::is_terminated_flag);
 }
 
 template <class Atom, class... Ts>
@@ -397,6 +400,9 @@ public:
     for (auto& hdl : workers)
       add_worker(std::move(hdl), owned);
     flush(guard, nullptr);
+    guard.unlock();
+    // Messages that arrived meanwhile (a worker's death) were left to us.
+    drain(nullptr);
   }
 
   void enqueue(caf::mailbox_element_ptr what, caf::execution_unit* eu) override {
@@ -638,15 +644,19 @@ private:
         unit();
       break;
     case pause_atom::uint_value():
-      paused_ = true;
-      log_->info("worker_pool: paused");
-      publish(pool_event::paused);
+      if (!paused_) {
+        paused_ = true;
+        log_->info("worker_pool: paused");
+        publish(pool_event::paused);
+      }
       unit();
       break;
     case resume_atom::uint_value():
-      paused_ = false;
-      log_->info("worker_pool: resumed");
-      publish(pool_event::resumed);
+      if (paused_) {
+        paused_ = false;
+        log_->info("worker_pool: resumed");
+        publish(pool_event::resumed);
+      }
       dispatch();
       unit();
       break;
@@ -669,7 +679,8 @@ private:
       answer(take_reply_to(what), caf::make_message(make_stats()));
       break;
     case subscribe_atom::uint_value(): {
-      auto& who = xs.get_as<caf::actor>(1);
+      auto who = xs.get_as<caf::actor>(1).address();
+      drop_dead_subscribers();
       if (!who)
         answer(take_reply_to(what),
                caf::make_error(error::invalid_config, "worker_pool: null subscriber"));
@@ -680,19 +691,15 @@ private:
         answer(take_reply_to(what),
                caf::make_error(error::overloaded, "worker_pool: too many subscribers"));
       else {
-        subscribers_.push_back(who);
-        emit(effect::monitor, who);
+        subscribers_.push_back(std::move(who));
         unit();
       }
       break;
     }
     case unsubscribe_atom::uint_value(): {
-      auto& who = xs.get_as<caf::actor>(1);
-      auto i = std::find(subscribers_.begin(), subscribers_.end(), who);
-      if (i != subscribers_.end()) {
-        emit(effect::demonitor, *i);
-        subscribers_.erase(i);
-      }
+      auto who = xs.get_as<caf::actor>(1).address();
+      subscribers_.erase(std::remove(subscribers_.begin(), subscribers_.end(), who),
+                         subscribers_.end());
       unit();
       break;
     }
@@ -851,12 +858,6 @@ private:
   }
 
   void on_down(const caf::down_msg& dm) {
-    auto si = std::find_if(subscribers_.begin(), subscribers_.end(),
-                           [&](const caf::actor& x) { return x.address() == dm.source; });
-    if (si != subscribers_.end()) {
-      subscribers_.erase(si);
-      return;
-    }
     for (auto& kvp : workers_)
       if (kvp.second.hdl.address() == dm.source) {
         auto reason = dm.reason ? dm.reason : caf::make_error(caf::exit_reason::normal);
@@ -936,6 +937,11 @@ private:
     }
     if (!hdl)
       return false;
+    for (auto& kvp : workers_)
+      if (kvp.second.hdl == hdl) {
+        log_->warn("worker_pool: the factory returned a worker the pool already has");
+        return false;
+      }
     add_worker(std::move(hdl), true);
     return true;
   }
@@ -1019,6 +1025,9 @@ private:
     }
     if (active_workers() == 0 && !workers_.empty()) {
       // Only workers leaving after a shrink remain: they stay after all.
+      // The free slots are counted afresh (a retiring worker's old entries
+      // may still be queued).
+      idle_ = ring_queue<uint64_t>{};
       for (auto& kvp : workers_) {
         kvp.second.retiring = false;
         for (auto i = kvp.second.in_flight; i < cfg_.max_in_flight_per_worker; ++i)
@@ -1045,9 +1054,15 @@ private:
         return caf::make_error(error::invalid_config,
                                "worker_pool: cannot grow without a worker factory");
       for (auto i = active; i < n; ++i)
-        if (!start_worker())
+        if (!start_worker()) {
+          // The workers started so far stay and take queued work.
+          if (active_workers() > active) {
+            publish(pool_event::resized);
+            dispatch();
+          }
           return caf::make_error(error::invalid_config,
                                  "worker_pool: the factory failed to start a worker");
+        }
       log_->info("worker_pool: grew from {} to {} workers", active, n);
       publish(pool_event::resized);
       dispatch();
@@ -1087,8 +1102,21 @@ private:
       answer(std::move(to), caf::message{});
   }
 
+  // Forgets subscribers that are gone. Subscribers are held weakly and not
+  // monitored: a subscriber may also be a worker, and a pool and a
+  // subscriber holding each other must not keep each other alive.
+  void drop_dead_subscribers() {
+    subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
+                                      [](const caf::actor_addr& x) {
+                                        return is_terminated(
+                                            caf::actor_cast<caf::actor>(x));
+                                      }),
+                       subscribers_.end());
+  }
+
   // Tells every subscriber about a change (from the pool, as a plain message).
   void publish(pool_event kind, uint64_t task = 0, const caf::error& reason = {}) {
+    drop_dead_subscribers();
     if (subscribers_.empty())
       return;
     worker_pool_event ev;
@@ -1100,6 +1128,8 @@ private:
     auto msg = caf::make_message(std::move(ev));
     for (auto& who : subscribers_) {
       effect e{effect::send, caf::actor_cast<caf::strong_actor_ptr>(who)};
+      if (!e.target)
+        continue;
       e.elem = caf::make_mailbox_element(me(), caf::make_message_id(), {}, msg);
       out_.push_back(std::move(e));
     }
@@ -1140,8 +1170,6 @@ private:
     if (timer_relay_)
       emit(effect::stop, timer_relay_, caf::exit_reason::user_shutdown);
     publish(pool_event::stopped, 0, reason);
-    for (auto& who : subscribers_)
-      emit(effect::demonitor, who);
     subscribers_.clear();
     effect e{effect::finish, nullptr};
     e.reason = std::move(reason);
@@ -1162,7 +1190,7 @@ private:
   size_t queued_ = 0;
   running_table running_;
   std::vector<reply_to> drain_waiters_;
-  std::vector<caf::actor> subscribers_;
+  std::vector<caf::actor_addr> subscribers_;
   // Hands the pool its timer messages (only with a task timeout).
   caf::actor timer_relay_;
   caf::actor_control_block* timer_relay_ctrl_ = nullptr;
@@ -1255,12 +1283,19 @@ caf::expected<caf::actor> spawn_worker_pool(caf::actor_system& sys,
   // the caller instead of leaving a half-built pool.
   std::vector<caf::actor> started;
   for (size_t i = 0; i < cfg.workers; ++i) {
-    auto hdl = factory(sys);
-    if (!hdl) {
+    caf::actor hdl;
+    std::string why = "worker_pool: the factory failed to start a worker";
+    try {
+      hdl = factory(sys);
+    } catch (const std::exception& ex) {
+      why += std::string{": "} + ex.what();
+    } catch (...) {
+      why += ": it threw";
+    }
+    if (!hdl || std::find(started.begin(), started.end(), hdl) != started.end()) {
       for (auto& w : started)
         caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
-      return caf::make_error(error::invalid_config,
-                             "worker_pool: the factory failed to start a worker");
+      return caf::make_error(error::invalid_config, std::move(why));
     }
     started.push_back(std::move(hdl));
   }

@@ -694,6 +694,47 @@ BOOST_AUTO_TEST_CASE(subscriptions_are_bounded_and_dead_subscribers_dropped) {
   BOOST_TEST(!control(pool, caf::make_message(subscribe_atom_v, c)));
 }
 
+BOOST_AUTO_TEST_CASE(a_worker_that_unsubscribes_is_still_watched_as_a_worker) {
+  p->react = [](int64_t x, int attempt) {
+    return x == 1 && attempt == 0
+               ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
+               : reaction::reply_after(10ms);
+  };
+  auto w = spawn(probe_worker, p);
+  auto pool =
+      spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{w}, factory());
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  BOOST_TEST(!control(*pool, caf::make_message(subscribe_atom_v, w)));
+  BOOST_TEST(!control(*pool, caf::make_message(unsubscribe_atom_v, w)));
+  auto out = ask(*pool, 1);
+  run();
+  advance(20ms);
+  // The crash was seen: the task ran again on a replacement.
+  BOOST_TEST(has_value(out, 10));
+  BOOST_TEST(stats(*pool).replaced == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_subscriber_holding_the_pool_does_not_keep_it_alive) {
+  // Only the pool knows the listener and only the listener holds the pool:
+  // once the test lets go, both must go, and the queued caller hears of it.
+  std::shared_ptr<outcome<caf::message>> out;
+  {
+    auto pool = spawn_worker_pool(sys, worker_pool_config{}, factory());
+    BOOST_REQUIRE(pool);
+    auto listener = sys.spawn([hdl = *pool](caf::event_based_actor*) -> caf::behavior {
+      return {[hdl](worker_pool_event&) {}};
+    });
+    BOOST_TEST(!control(*pool, caf::make_message(subscribe_atom_v, listener)));
+    BOOST_TEST(!control(*pool, caf::make_message(pause_atom_v)));
+    out = ask(*pool, 1);
+    run();
+    BOOST_TEST(!out->done());
+  }
+  run();
+  BOOST_TEST(has_error(out, caf::exit_reason::unreachable));
+}
+
 BOOST_AUTO_TEST_CASE(a_crashed_workers_task_is_redispatched) {
   p->react = [](int64_t x, int attempt) {
     if (x == 7 && attempt == 0)
@@ -966,6 +1007,23 @@ BOOST_AUTO_TEST_CASE(a_worker_handed_in_twice_is_refused) {
   auto pool = spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{a, a});
   BOOST_REQUIRE(!pool);
   BOOST_TEST(pool.error() == error::invalid_config);
+}
+
+BOOST_AUTO_TEST_CASE(a_throwing_factory_at_spawn_is_refused_and_leaves_nothing_running) {
+  int started = 0;
+  worker_factory flaky = [&, p = p](caf::actor_system& s) {
+    if (++started == 3)
+      throw std::runtime_error("out of workers");
+    auto hdl = s.spawn(probe_worker, p);
+    p->spawned.push_back(hdl);
+    return hdl;
+  };
+  auto pool = spawn_worker_pool(sys, worker_pool_config{}, flaky);
+  BOOST_REQUIRE(!pool);
+  BOOST_TEST(pool.error() == error::invalid_config);
+  BOOST_TEST(sys.render(pool.error()).find("out of workers") != std::string::npos);
+  run();
+  BOOST_TEST(running() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_factory_is_refused_and_leaves_nothing_running) {
