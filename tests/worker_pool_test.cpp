@@ -165,6 +165,24 @@ struct fixture : virtual_time_fixture {
     return *out->value;
   }
 
+  /// Queues one task in a new paused pool, runs `setup(pool)`, lets go of the
+  /// pool and returns the task's outcome.
+  std::shared_ptr<outcome<caf::message>>
+  task_of_dropped_pool(std::function<void(const caf::actor&)> setup) {
+    std::shared_ptr<outcome<caf::message>> out;
+    {
+      auto pool = spawn_worker_pool(sys, worker_pool_config{}, factory());
+      BOOST_REQUIRE(pool);
+      setup(*pool);
+      BOOST_TEST(!control(*pool, caf::make_message(pause_atom_v)));
+      out = ask(*pool, 1);
+      run();
+      BOOST_TEST(!out->done());
+    }
+    run();
+    return out;
+  }
+
   worker_pool_stats stats(caf::actor pool) {
     auto out = start<worker_pool_stats>([=](auto* self, auto done) {
       self->request(pool, caf::infinite, stats_atom_v).then([=](worker_pool_stats& s) {
@@ -515,17 +533,8 @@ BOOST_AUTO_TEST_CASE(a_pool_can_be_a_worker_of_another_pool) {
 }
 
 BOOST_AUTO_TEST_CASE(a_pool_nobody_holds_answers_its_queued_callers) {
-  std::shared_ptr<outcome<caf::message>> out;
-  {
-    auto pool = spawn_worker_pool(sys, worker_pool_config{}, factory());
-    BOOST_REQUIRE(pool);
-    BOOST_TEST(!control(*pool, caf::make_message(pause_atom_v)));
-    out = ask(*pool, 1);
-    run();
-    BOOST_TEST(!out->done());
-  }
   // The last handle is gone: the pool is destroyed and answers.
-  run();
+  auto out = task_of_dropped_pool([](const caf::actor&) {});
   BOOST_TEST(has_error(out, caf::exit_reason::unreachable));
 }
 
@@ -718,20 +727,12 @@ BOOST_AUTO_TEST_CASE(a_worker_that_unsubscribes_is_still_watched_as_a_worker) {
 BOOST_AUTO_TEST_CASE(a_subscriber_holding_the_pool_does_not_keep_it_alive) {
   // Only the pool knows the listener and only the listener holds the pool:
   // once the test lets go, both must go, and the queued caller hears of it.
-  std::shared_ptr<outcome<caf::message>> out;
-  {
-    auto pool = spawn_worker_pool(sys, worker_pool_config{}, factory());
-    BOOST_REQUIRE(pool);
-    auto listener = sys.spawn([hdl = *pool](caf::event_based_actor*) -> caf::behavior {
-      return {[hdl](worker_pool_event&) {}};
+  auto out = task_of_dropped_pool([this](const caf::actor& pool) {
+    auto listener = sys.spawn([pool](caf::event_based_actor*) -> caf::behavior {
+      return {[pool](worker_pool_event&) {}};
     });
-    BOOST_TEST(!control(*pool, caf::make_message(subscribe_atom_v, listener)));
-    BOOST_TEST(!control(*pool, caf::make_message(pause_atom_v)));
-    out = ask(*pool, 1);
-    run();
-    BOOST_TEST(!out->done());
-  }
-  run();
+    BOOST_TEST(!control(pool, caf::make_message(subscribe_atom_v, listener)));
+  });
   BOOST_TEST(has_error(out, caf::exit_reason::unreachable));
 }
 
