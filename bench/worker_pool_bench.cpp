@@ -9,8 +9,9 @@
 //   in proportion to the requests still outstanding: at 10,000 that cost
 //   dominates both sides and hides the pools' own.)
 // - heavy_tailed/*: tasks that block their worker (simulated blocking I/O,
-//   detached workers): 100 us each, but 1% take 100x longer (10 ms), 1000
-//   per iteration. The long ones are at seeded random positions
+//   detached workers): 1 ms each, but 1% take 100x longer (100 ms), 1000
+//   per iteration; counters short_us, long_us and long_x give the durations
+//   measured. The long ones are at seeded random positions
 //   (state.range(1) == 0) or every 100th task (state.range(1) == 1).
 //   heavy_tailed/* sends all 1000 at once; heavy_tailed_window/* keeps a
 //   fixed number of requests outstanding (state.range(2)), sending the next
@@ -20,6 +21,7 @@
 #include <benchmark/benchmark.h>
 
 #include <malloc.h>
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <atomic>
@@ -195,6 +197,8 @@ void uniform_asio(benchmark::State& state) {
 // -- heavy-tailed blocking tasks ----------------------------------------------
 
 constexpr int64_t tail_batch = 1000;
+constexpr auto tail_short = 1ms;
+constexpr auto tail_long = 100ms;
 
 // Which tasks of a batch are the long ones: 1% of them.
 std::shared_ptr<const std::unordered_set<int64_t>> long_tasks(bool periodic) {
@@ -209,34 +213,74 @@ std::shared_ptr<const std::unordered_set<int64_t>> long_tasks(bool periodic) {
   return result;
 }
 
-caf::behavior blocking_impl(std::shared_ptr<const std::unordered_set<int64_t>> slow) {
-  return {[slow](ask_atom, int64_t x) {
-    // Stands for blocking I/O in a detached worker.
-    std::this_thread::sleep_for(slow->count(x) > 0 ? 10ms : 100us);
+// Measured task durations, so that the results show the ratio the tasks
+// really had (a sleep overshoots by the thread's timer slack).
+struct tail_timing {
+  std::atomic<int64_t> short_ns{0};
+  std::atomic<int64_t> short_n{0};
+  std::atomic<int64_t> long_ns{0};
+  std::atomic<int64_t> long_n{0};
+};
+
+caf::behavior blocking_impl(std::shared_ptr<const std::unordered_set<int64_t>> slow,
+                            std::shared_ptr<tail_timing> timing) {
+  return {[slow, timing](ask_atom, int64_t x) {
+    // Stands for blocking I/O in a detached worker. Linux lets a sleep
+    // overshoot by the thread's timer slack (50 us by default), which would
+    // make a 1 ms task about 5% longer and the ratio smaller than stated.
+    thread_local bool precise = prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) == 0;
+    benchmark::DoNotOptimize(precise);
+    bool is_long = slow->count(x) > 0;
+    auto start = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(is_long ? tail_long : tail_short);
+    auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
+    (is_long ? timing->long_ns : timing->short_ns) += took;
+    (is_long ? timing->long_n : timing->short_n) += 1;
     return x;
   }};
+}
+
+void report_timing(benchmark::State& state, const tail_timing& t) {
+  auto avg_us = [](const std::atomic<int64_t>& ns, const std::atomic<int64_t>& n) {
+    return n.load() == 0 ? 0.0 : static_cast<double>(ns.load()) / n.load() / 1000.0;
+  };
+  auto s = avg_us(t.short_ns, t.short_n);
+  auto l = avg_us(t.long_ns, t.long_n);
+  state.counters["short_us"] = s;
+  state.counters["long_us"] = l;
+  state.counters["long_x"] = s > 0 ? l / s : 0.0;
+}
+
+caf::actor spawn_blocking(caf::actor_system& sys,
+                          std::shared_ptr<const std::unordered_set<int64_t>> slow,
+                          std::shared_ptr<tail_timing> timing) {
+  return caf::actor_cast<caf::actor>(
+      sys.spawn<caf::detached>(blocking_impl, std::move(slow), std::move(timing)));
 }
 
 // state.range(2): 0 sends the batch at once, otherwise the window.
 void tail_actorkit(benchmark::State& state) {
   auto& sys = sys_pool().get(state.range(0));
   auto slow = long_tasks(state.range(1) == 1);
+  auto timing = std::make_shared<tail_timing>();
   auto pool = make_actorkit_pool(
       sys,
-      [slow](caf::actor_system& s) {
-        return caf::actor_cast<caf::actor>(s.spawn<caf::detached>(blocking_impl, slow));
-      },
+      [slow, timing](caf::actor_system& s) { return spawn_blocking(s, slow, timing); },
       1);
   run_batches(state, sys, pool, tail_batch, state.range(2));
+  report_timing(state, *timing);
 }
 
 void tail_caf_pool(benchmark::State& state) {
   auto& sys = sys_pool().get(state.range(0));
   auto slow = long_tasks(state.range(1) == 1);
-  auto pool = make_caf_pool(sys, [&sys, slow] {
-    return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(blocking_impl, slow));
-  });
+  auto timing = std::make_shared<tail_timing>();
+  auto pool = make_caf_pool(
+      sys, [&sys, slow, timing] { return spawn_blocking(sys, slow, timing); });
   run_batches(state, sys, pool, tail_batch, state.range(2));
+  report_timing(state, *timing);
 }
 
 // -- memory per queued task ---------------------------------------------------
