@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <memory>
+#include <set>
 #include <unordered_map>
 
 #include <caf/actor_cast.hpp>
@@ -18,22 +20,35 @@ namespace actorkit {
 
 namespace {
 
+using time_point = caf::actor_clock::time_point;
+
+constexpr auto never = time_point::max();
+
 struct waiter {
-  uint64_t id;
   caf::typed_response_promise<lease> rp;
   caf::actor_addr who;
   caf::timespan hold;
+  // When the wait ends; `never` without a wait limit.
+  time_point deadline;
 };
 
-// Waiters live outside the state so that the exit path (an attached functor,
-// which runs after the state is gone) can answer them.
-using waiter_queue = std::deque<waiter>;
+// Waiters by id, which grows: the first is the longest waiting. They live
+// outside the state so that the exit path (an attached functor, which runs
+// after the state is gone) can answer them.
+using waiter_queue = std::map<uint64_t, waiter>;
 
 struct mutex_state {
   static inline const char* name = "actorkit.mutex";
   mutex_config cfg;
   std::shared_ptr<waiter_queue> waiters;
+  // Waiters with a wait limit, earliest deadline first.
+  std::set<std::pair<time_point, uint64_t>> deadlines;
   lease current;
+  // When the current lease is revoked; `never` without a hold limit.
+  time_point lease_deadline = never;
+  // The one timer: when it fires (`never`: none pending) and its number.
+  time_point timer_at = never;
+  uint64_t timer_seq = 0;
   uint64_t next_token = 1;
   uint64_t next_waiter = 0;
   std::deque<uint64_t> expired;
@@ -67,13 +82,39 @@ void unref(self_ptr self, const caf::actor_addr& who) {
   }
 }
 
+// Keeps one timer pending for the earliest deadline (the lease's or a
+// waiter's). A timer that fires early finds nothing due and re-arms; one
+// superseded by an earlier deadline is ignored when it fires.
+void arm(self_ptr self) {
+  auto& st = self->state;
+  auto next = st.lease_deadline;
+  if (!st.deadlines.empty())
+    next = std::min(next, st.deadlines.begin()->first);
+  if (next == never || st.timer_at <= next)
+    return;
+  st.timer_at = next;
+  auto now = self->clock().now();
+  self->delayed_send(self, next > now ? next - now : caf::timespan::zero(), expire_atom_v,
+                     ++st.timer_seq);
+}
+
+// Takes waiter `id` out of the queue.
+waiter take_waiter(self_ptr self, waiter_queue::iterator i) {
+  auto& st = self->state;
+  auto w = std::move(i->second);
+  if (w.deadline != never)
+    st.deadlines.erase({w.deadline, i->first});
+  st.waiters->erase(i);
+  return w;
+}
+
 lease grant(self_ptr self, const caf::actor_addr& who, caf::timespan hold) {
   auto& st = self->state;
   st.current = lease{st.next_token++, who};
   ++st.stats.grants;
   auto limit = std::min(hold, st.cfg.max_hold);
-  if (!is_no_limit(limit))
-    self->delayed_send(self, limit, expire_atom_v, st.current.token);
+  st.lease_deadline = is_no_limit(limit) ? never : self->clock().now() + limit;
+  arm(self);
   return st.current;
 }
 
@@ -82,14 +123,15 @@ void grant_next(self_ptr self) {
   auto& st = self->state;
   if (st.current.token != 0 || st.waiters->empty())
     return;
-  auto w = std::move(st.waiters->front());
-  st.waiters->pop_front();
+  auto w = take_waiter(self, st.waiters->begin());
   w.rp.deliver(grant(self, w.who, w.hold));
 }
 
 void free_lock(self_ptr self) {
-  auto who = self->state.current.holder;
-  self->state.current = lease{};
+  auto& st = self->state;
+  auto who = st.current.holder;
+  st.current = lease{};
+  st.lease_deadline = never;
   unref(self, who);
   grant_next(self);
 }
@@ -99,18 +141,49 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
   auto who = msg.source;
   st.refs.erase(who);
   auto& q = *st.waiters;
-  auto before = q.size();
-  q.erase(
-      std::remove_if(q.begin(), q.end(), [&](const waiter& w) { return w.who == who; }),
-      q.end());
-  st.stats.dead_waiters += before - q.size();
+  for (auto i = q.begin(); i != q.end();) {
+    if (i->second.who == who) {
+      auto next = std::next(i);
+      take_waiter(self, i);
+      ++st.stats.dead_waiters;
+      i = next;
+    } else {
+      ++i;
+    }
+  }
   if (st.current.token != 0 && st.current.holder == who) {
     ++st.stats.releases_by_death;
     st.log->info("holder of lease {} died ({}); the lock passes on", st.current.token,
                  to_string(msg.reason));
     st.current = lease{};
+    st.lease_deadline = never;
     grant_next(self);
   }
+}
+
+// The timer fired: waiters whose wait is over are answered, then a lease past
+// its hold time is revoked.
+void on_timer(self_ptr self) {
+  auto& st = self->state;
+  st.timer_at = never;
+  auto now = self->clock().now();
+  while (!st.deadlines.empty() && st.deadlines.begin()->first <= now) {
+    auto i = st.waiters->find(st.deadlines.begin()->second);
+    auto w = take_waiter(self, i);
+    ++st.stats.wait_timeouts;
+    w.rp.deliver(caf::make_error(caf::sec::request_timeout));
+    unref(self, w.who);
+  }
+  if (st.current.token != 0 && st.lease_deadline <= now) {
+    auto token = st.current.token;
+    ++st.stats.expiries;
+    st.expired.push_back(token);
+    if (st.expired.size() > st.cfg.expired_memory)
+      st.expired.pop_front();
+    st.log->info("lease {} exceeded its hold time and was revoked", token);
+    free_lock(self);
+  }
+  arm(self);
 }
 
 mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
@@ -120,8 +193,8 @@ mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
   st.waiters = std::make_shared<waiter_queue>();
   self->attach_functor([waiters = st.waiters](const caf::error& reason) {
     auto err = caf::make_error(error::shut_down, "mutex exited: " + to_string(reason));
-    for (auto& w : *waiters)
-      w.rp.deliver(err);
+    for (auto& kvp : *waiters)
+      kvp.second.rp.deliver(err);
     waiters->clear();
   });
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
@@ -148,10 +221,13 @@ mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
           return caf::make_error(error::overloaded, "mutex: too many waiters");
         auto rp = self->make_response_promise<lease>();
         auto id = st.next_waiter++;
-        st.waiters->push_back(waiter{id, rp, who, hold});
+        auto deadline = is_no_limit(wait) ? never : self->clock().now() + wait;
+        st.waiters->emplace(id, waiter{rp, who, hold, deadline});
         ref(self, who);
-        if (!is_no_limit(wait))
-          self->delayed_send(self, wait, wait_over_atom_v, id);
+        if (deadline != never) {
+          st.deadlines.emplace(deadline, id);
+          arm(self);
+        }
         return rp;
       },
       [self](try_acquire_atom) -> caf::result<lease> {
@@ -189,32 +265,11 @@ mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
         s.queued = st.waiters->size();
         return s;
       },
-      [self](expire_atom, uint64_t token) {
-        auto& st = self->state;
+      [self](expire_atom, uint64_t seq) {
         // The mutex's own timer only: from anyone else it changes nothing.
-        if (self->current_sender().get() != self->ctrl() || st.current.token != token)
+        if (self->current_sender().get() != self->ctrl() || seq != self->state.timer_seq)
           return;
-        ++st.stats.expiries;
-        st.expired.push_back(token);
-        if (st.expired.size() > st.cfg.expired_memory)
-          st.expired.pop_front();
-        st.log->info("lease {} exceeded its hold time and was revoked", token);
-        free_lock(self);
-      },
-      [self](wait_over_atom, uint64_t id) {
-        if (self->current_sender().get() != self->ctrl())
-          return;
-        auto& st = self->state;
-        auto& q = *st.waiters;
-        auto i = std::find_if(q.begin(), q.end(),
-                              [id](const waiter& w) { return w.id == id; });
-        if (i == q.end())
-          return;
-        auto w = std::move(*i);
-        q.erase(i);
-        ++st.stats.wait_timeouts;
-        w.rp.deliver(caf::make_error(caf::sec::request_timeout));
-        unref(self, w.who);
+        on_timer(self);
       },
   };
 }

@@ -27,7 +27,8 @@
 ///       foreign, stale or already released lease: `error::not_owner`, and
 ///       nothing changes.
 ///   (stats_atom) -> mutex_stats
-///   (expire_atom, token), (wait_over_atom, waiter id): the mutex's own timers.
+///   (expire_atom, n): the mutex's own timer (one pending at a time, for the
+///       earliest wait or hold deadline); from anyone else it changes nothing.
 ///
 /// The lock is not reentrant: a holder that acquires again waits behind
 /// itself (until its wait timeout). The holder is the actor that sent the
@@ -103,8 +104,8 @@ typename Inspector::result_type inspect(Inspector& f, mutex_stats& x) {
 using mutex_actor = caf::typed_actor<
     caf::replies_to<acquire_atom, caf::timespan, caf::timespan>::with<lease>,
     caf::replies_to<try_acquire_atom>::with<lease>, caf::reacts_to<release_atom, lease>,
-    caf::replies_to<stats_atom>::with<mutex_stats>, caf::reacts_to<expire_atom, uint64_t>,
-    caf::reacts_to<wait_over_atom, uint64_t>>;
+    caf::replies_to<stats_atom>::with<mutex_stats>,
+    caf::reacts_to<expire_atom, uint64_t>>;
 
 /// Options of a mutex.
 struct mutex_config {

@@ -49,6 +49,7 @@
 #include <utility>
 
 #include <caf/actor_cast.hpp>
+#include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/event_based_actor.hpp>
@@ -133,6 +134,13 @@ struct serialized_state {
   uint64_t next_id = 0;
   bool running = false;
   bool in_call = false;
+  // When the running update times out.
+  caf::actor_clock::time_point deadline;
+  // The one timer: when it fires (max: none pending) and its number. Updates
+  // start one after another, so their deadlines only grow: a timer that
+  // fires before the running update's deadline is armed again for it.
+  caf::actor_clock::time_point timer_at = caf::actor_clock::time_point::max();
+  uint64_t timer_seq = 0;
 };
 
 template <class T>
@@ -140,6 +148,17 @@ using serialized_self = caf::stateful_actor<serialized_state<T>>;
 
 template <class T>
 void serialized_run(serialized_self<T>* self);
+
+template <class T>
+void serialized_arm(serialized_self<T>* self) {
+  auto& st = self->state;
+  if (!st.running || is_no_limit(st.cfg.op_timeout) || st.timer_at <= st.deadline)
+    return;
+  st.timer_at = st.deadline;
+  auto now = self->clock().now();
+  self->delayed_send(self, st.deadline > now ? st.deadline - now : caf::timespan::zero(),
+                     tick_atom_v, ++st.timer_seq);
+}
 
 template <class T>
 void serialized_commit(serialized_self<T>* self, uint64_t id, caf::expected<T> result) {
@@ -169,6 +188,8 @@ void serialized_run(serialized_self<T>* self) {
     commit_fn<T> commit = [self, id](caf::expected<T> r) {
       serialized_commit(self, id, std::move(r));
     };
+    if (!is_no_limit(st.cfg.op_timeout))
+      st.deadline = self->clock().now() + st.cfg.op_timeout;
     st.in_call = true;
     try {
       fn(self, static_cast<const T&>(st.value), commit);
@@ -177,9 +198,8 @@ void serialized_run(serialized_self<T>* self) {
                              std::string{"update threw: "} + e.what()));
     }
     st.in_call = false;
-    if (st.running && !is_no_limit(st.cfg.op_timeout))
-      self->delayed_send(self, st.cfg.op_timeout, tick_atom_v, id);
   }
+  serialized_arm(self);
 }
 
 template <class T>
@@ -209,12 +229,17 @@ caf::behavior serialized_impl(serialized_self<T>* self, serialized_config<T> cfg
         serialized_run(self);
         return rp;
       },
-      [self](tick_atom, uint64_t id) {
+      [self](tick_atom, uint64_t seq) {
+        auto& st = self->state;
         // The actor's own timer only: from anyone else it changes nothing.
-        if (self->current_sender().get() != self->ctrl())
+        if (self->current_sender().get() != self->ctrl() || seq != st.timer_seq)
           return;
-        serialized_commit<T>(
-            self, id, caf::make_error(caf::sec::request_timeout, "update took too long"));
+        st.timer_at = caf::actor_clock::time_point::max();
+        if (st.running && st.deadline <= self->clock().now())
+          serialized_commit<T>(
+              self, st.queue->front().id,
+              caf::make_error(caf::sec::request_timeout, "update took too long"));
+        serialized_arm(self);
       },
   };
 }

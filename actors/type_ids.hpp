@@ -136,7 +136,6 @@ CAF_ADD_TYPE_ID(actorkit, (actorkit::worker_pool_event))
 CAF_ADD_ATOM(actorkit, actorkit, acquire_atom, "ak_acquire")
 CAF_ADD_ATOM(actorkit, actorkit, try_acquire_atom, "ak_try_acq")
 CAF_ADD_ATOM(actorkit, actorkit, release_atom, "ak_release")
-CAF_ADD_ATOM(actorkit, actorkit, wait_over_atom, "ak_waited")
 CAF_ADD_TYPE_ID(actorkit, (actorkit::lease))
 CAF_ADD_TYPE_ID(actorkit, (actorkit::mutex_stats))
 

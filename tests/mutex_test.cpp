@@ -208,15 +208,16 @@ BOOST_AUTO_TEST_CASE(waits_and_holds_near_the_maximum_mean_no_limit) {
 }
 
 BOOST_AUTO_TEST_CASE(timer_messages_from_other_actors_change_nothing) {
-  auto a = acquire();
+  // A timer is pending for both deadlines; spoofed ones, whatever their
+  // number, neither revoke the lease nor end the wait.
+  auto a = acquire(no_limit, 1h);
   run();
-  auto b = acquire();
+  auto b = acquire(1h);
   run();
   auto token = held(a).token;
   auto hdl = caf::actor_cast<caf::actor>(mtx);
-  caf::anon_send(hdl, expire_atom_v, token);
-  for (uint64_t id = 0; id < 4; ++id)
-    caf::anon_send(hdl, wait_over_atom_v, id);
+  for (uint64_t seq = 0; seq < 4; ++seq)
+    caf::anon_send(hdl, expire_atom_v, seq);
   run();
   BOOST_TEST(!b->done());
   auto s = stats();
@@ -225,6 +226,52 @@ BOOST_AUTO_TEST_CASE(timer_messages_from_other_actors_change_nothing) {
   BOOST_TEST(s.queued == 1u);
   BOOST_TEST(s.expiries == 0u);
   BOOST_TEST(s.wait_timeouts == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(one_timer_serves_every_wait_and_hold_limit) {
+  auto pending = [&] { return sched.clock().schedule().size(); };
+  std::vector<std::shared_ptr<outcome<lease_result>>> xs;
+  for (int i = 0; i < 20; ++i) {
+    xs.push_back(acquire(1h, 1h));
+    run();
+    BOOST_TEST(pending() == 1u);
+  }
+  for (auto& x : xs) {
+    advance(1min);
+    BOOST_TEST(!release(held(x)));
+    BOOST_TEST(pending() == 1u);
+  }
+  // The timer finds nothing due and none is armed again.
+  advance(1h);
+  BOOST_TEST(pending() == 0u);
+  auto s = stats();
+  BOOST_TEST(s.grants == 20u);
+  BOOST_TEST(s.releases == 20u);
+  BOOST_TEST(s.expiries == 0u);
+  BOOST_TEST(s.wait_timeouts == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(each_deadline_fires_at_its_own_time_whatever_the_order) {
+  auto a = acquire(no_limit, 50ms);
+  run();
+  auto b = acquire(1s);
+  run();
+  auto c = acquire(10ms);
+  run();
+  auto d = acquire(30ms);
+  run();
+  auto start = now();
+  advance(2s);
+  BOOST_TEST(c->value->error() == caf::sec::request_timeout);
+  BOOST_TEST((c->at - start == 10ms));
+  BOOST_TEST(d->value->error() == caf::sec::request_timeout);
+  BOOST_TEST((d->at - start == 30ms));
+  // a's lease is revoked at 50 ms and b, still waiting, gets the lock.
+  BOOST_TEST(held(b).token == 2u);
+  BOOST_TEST((b->at - start == 50ms));
+  auto s = stats();
+  BOOST_TEST(s.expiries == 1u);
+  BOOST_TEST(s.wait_timeouts == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_timed_out_waiter_lets_the_next_one_through) {

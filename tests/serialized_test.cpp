@@ -167,6 +167,58 @@ BOOST_AUTO_TEST_CASE(a_slow_update_times_out_and_its_late_commit_is_ignored) {
   BOOST_TEST(stuck->calls == 1);
 }
 
+BOOST_AUTO_TEST_CASE(updates_share_one_timer_and_each_times_out_on_its_own_start) {
+  // A latch holds every (ask_atom, x) until it gets (done_atom), so the
+  // updates stay running without any timer of their own.
+  auto latch = spawn([](caf::event_based_actor* self) -> caf::behavior {
+    auto held = std::make_shared<std::vector<caf::response_promise>>();
+    return {
+        [=](ask_atom, int64_t) {
+          held->push_back(self->make_response_promise());
+          return held->back();
+        },
+        [=](done_atom) {
+          for (auto& rp : *held)
+            rp.deliver(int64_t{0});
+          held->clear();
+        },
+    };
+  });
+  serialized_config<int64_t> cfg;
+  cfg.op_timeout = 50ms;
+  auto c = make(cfg);
+  auto op = update_op<int64_t>{
+      [latch](caf::event_based_actor* self, const int64_t& v, commit_fn<int64_t> commit) {
+        self->request(latch, caf::infinite, ask_atom_v, int64_t{0}).then([=](int64_t) {
+          commit(v + 1);
+        });
+      }};
+  std::vector<std::shared_ptr<outcome<int_result>>> xs;
+  for (int i = 0; i < 6; ++i)
+    xs.push_back(update(c, op));
+  run();
+  auto pending = [&] { return sched.clock().schedule().size(); };
+  BOOST_TEST(pending() == 1u);
+  auto start = now();
+  for (int i = 0; i < 5; ++i) {
+    advance(20ms);
+    caf::anon_send(latch, done_atom_v);
+    run();
+    BOOST_REQUIRE(xs[i]->done());
+    BOOST_TEST(xs[i]->value->value() == i + 1);
+    BOOST_TEST(pending() == 1u);
+  }
+  // The last one started at 100 ms and is never released.
+  advance(49ms);
+  BOOST_TEST(!xs[5]->done());
+  advance(1ms);
+  BOOST_REQUIRE(xs[5]->done());
+  BOOST_TEST(xs[5]->value->error() == caf::sec::request_timeout);
+  BOOST_TEST((xs[5]->at - start == 150ms));
+  BOOST_TEST(pending() == 0u);
+  BOOST_TEST(get(c) == 5);
+}
+
 BOOST_AUTO_TEST_CASE(a_throwing_update_fails_alone_and_the_actor_survives) {
   auto c = make({5});
   auto bad = update(c, update_op<int64_t>::apply(
