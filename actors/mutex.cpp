@@ -13,6 +13,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include <actorkit/actors/detail/subscribers.hpp>
 #include <actorkit/actors/error.hpp>
 #include <actorkit/actors/log.hpp>
 
@@ -55,6 +56,7 @@ struct mutex_state {
   // Monitored actors and how many waits or leases each has open.
   std::unordered_map<caf::actor_addr, size_t> refs;
   mutex_stats stats;
+  detail::subscriber_list subscribers;
   std::shared_ptr<spdlog::logger> log;
 };
 
@@ -136,6 +138,28 @@ void free_lock(self_ptr self) {
   grant_next(self);
 }
 
+// Tells every subscriber that lease `l` ended, after the lock passed on.
+void publish(self_ptr self, lock_event kind, const lease& l, std::string reason = {}) {
+  auto& st = self->state;
+  if (st.subscribers.empty())
+    return;
+  mutex_event ev;
+  ev.kind = kind;
+  ev.token = l.token;
+  ev.holder = l.holder;
+  ev.next_token = st.current.token;
+  ev.queued = st.waiters->size();
+  ev.reason = std::move(reason);
+  // A typed actor may not send() to a dynamically typed one: enqueue the
+  // message from the mutex directly.
+  auto msg = caf::make_message(std::move(ev));
+  st.subscribers.for_each([&](const caf::actor& who) {
+    caf::actor_cast<caf::abstract_actor*>(who)->enqueue(
+        caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(), msg,
+        self->context());
+  });
+}
+
 void on_down(self_ptr self, const caf::down_msg& msg) {
   auto& st = self->state;
   auto who = msg.source;
@@ -153,11 +177,14 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
   }
   if (st.current.token != 0 && st.current.holder == who) {
     ++st.stats.releases_by_death;
+    auto reason = to_string(msg.reason);
     st.log->info("holder of lease {} died ({}); the lock passes on", st.current.token,
-                 to_string(msg.reason));
+                 reason);
+    auto ended = st.current;
     st.current = lease{};
     st.lease_deadline = never;
     grant_next(self);
+    publish(self, lock_event::holder_died, ended, std::move(reason));
   }
 }
 
@@ -181,7 +208,9 @@ void on_timer(self_ptr self) {
     if (st.expired.size() > st.cfg.expired_memory)
       st.expired.pop_front();
     st.log->info("lease {} exceeded its hold time and was revoked", token);
+    auto ended = st.current;
     free_lock(self);
+    publish(self, lock_event::lease_revoked, ended);
   }
   arm(self);
 }
@@ -189,6 +218,7 @@ void on_timer(self_ptr self) {
 mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
   auto& st = self->state;
   st.cfg = cfg;
+  st.subscribers = detail::subscriber_list{cfg.max_subscribers};
   st.log = log::get("mutex");
   st.waiters = std::make_shared<waiter_queue>();
   self->attach_functor([waiters = st.waiters](const caf::error& reason) {
@@ -265,6 +295,14 @@ mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
         s.queued = st.waiters->size();
         return s;
       },
+      [self](subscribe_atom, const caf::actor& who) -> caf::result<void> {
+        if (auto err = self->state.subscribers.add(who, "mutex"))
+          return err;
+        return caf::unit;
+      },
+      [self](unsubscribe_atom, const caf::actor& who) {
+        self->state.subscribers.remove(who);
+      },
       [self](expire_atom, uint64_t seq) {
         // The mutex's own timer only: from anyone else it changes nothing.
         if (self->current_sender().get() != self->ctrl() || seq != self->state.timer_seq)
@@ -276,6 +314,16 @@ mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
 
 } // namespace
 
+const char* to_string(lock_event x) {
+  switch (x) {
+  case lock_event::lease_revoked:
+    return "lease_revoked";
+  case lock_event::holder_died:
+    return "holder_died";
+  }
+  return "?";
+}
+
 caf::error validate(const mutex_config& cfg) {
   if (cfg.max_hold <= caf::timespan::zero())
     return caf::make_error(error::invalid_config,
@@ -286,6 +334,9 @@ caf::error validate(const mutex_config& cfg) {
   if (cfg.expired_memory == 0)
     return caf::make_error(error::invalid_config,
                            "mutex_config.expired_memory must be positive");
+  if (cfg.max_subscribers == 0)
+    return caf::make_error(error::invalid_config,
+                           "mutex_config.max_subscribers must be positive");
   if (cfg.monitor_cache == 0)
     return caf::make_error(error::invalid_config,
                            "mutex_config.monitor_cache must be positive");

@@ -27,6 +27,13 @@
 ///       foreign, stale or already released lease: `error::not_owner`, and
 ///       nothing changes.
 ///   (stats_atom) -> mutex_stats
+///   (subscribe_atom, caf::actor who) -> void
+///       `who` gets a `mutex_event` (a plain message from the mutex) whenever
+///       a lease is revoked or its holder dies. Subscribers are held weakly
+///       (neither monitored nor kept alive) and dead ones are dropped; at
+///       most config.max_subscribers, beyond that `error::overloaded`. A null
+///       `who`: `error::invalid_config`. Subscribing twice changes nothing.
+///   (unsubscribe_atom, caf::actor who) -> void
 ///   (expire_atom, n): the mutex's own timer (one pending at a time, for the
 ///       earliest wait or hold deadline); from anyone else it changes nothing.
 ///
@@ -41,6 +48,7 @@
 #include <cstdint>
 #include <string>
 
+#include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
@@ -100,12 +108,45 @@ typename Inspector::result_type inspect(Inspector& f, mutex_stats& x) {
            x.releases, x.expiries, x.releases_by_death, x.wait_timeouts, x.dead_waiters);
 }
 
+/// What changed in a mutex; see mutex_event.
+enum class lock_event : uint8_t {
+  /// Lease `token` ran past its hold time and was revoked.
+  lease_revoked,
+  /// The holder of lease `token` died (`reason` is its exit reason).
+  holder_died,
+};
+
+/// The name of `x`, e.g. "lease_revoked".
+const char* to_string(lock_event x);
+
+/// A mutex's message to its subscribers, sent after the lock passed on.
+struct mutex_event {
+  lock_event kind = lock_event::lease_revoked;
+  /// The lease that ended.
+  uint64_t token = 0;
+  /// Its holder.
+  caf::actor_addr holder;
+  /// The lease granted in its place (0 if the lock is free now).
+  uint64_t next_token = 0;
+  /// Waiters still queued.
+  uint64_t queued = 0;
+  /// The holder's exit reason, rendered (holder_died only).
+  std::string reason;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mutex_event& x) {
+  return f(caf::meta::type_name("mutex_event"), x.kind, x.token, x.holder, x.next_token,
+           x.queued, x.reason);
+}
+
 /// The mutex's typed interface.
 using mutex_actor = caf::typed_actor<
     caf::replies_to<acquire_atom, caf::timespan, caf::timespan>::with<lease>,
     caf::replies_to<try_acquire_atom>::with<lease>, caf::reacts_to<release_atom, lease>,
-    caf::replies_to<stats_atom>::with<mutex_stats>,
-    caf::reacts_to<expire_atom, uint64_t>>;
+    caf::replies_to<stats_atom>::with<mutex_stats>, caf::reacts_to<expire_atom, uint64_t>,
+    caf::reacts_to<subscribe_atom, caf::actor>,
+    caf::reacts_to<unsubscribe_atom, caf::actor>>;
 
 /// Options of a mutex.
 struct mutex_config {
@@ -121,6 +162,9 @@ struct mutex_config {
   /// Actors the mutex keeps monitoring after they release, so that a client
   /// that acquires again costs no new monitor; positive.
   size_t monitor_cache = 256;
+  /// Subscribers (subscribe_atom) at most; positive. Further ones are
+  /// answered `error::overloaded`.
+  size_t max_subscribers = 16;
 };
 
 /// Checks `cfg`: `error::invalid_config` naming the field, or no error.

@@ -100,6 +100,7 @@ typename Inspector::result_type inspect(Inspector& f, worker_pool_event& x) {
 
 struct lease;
 struct mutex_stats;
+struct mutex_event;
 struct latest_wins_stats;
 struct version_ack;
 } // namespace actorkit
@@ -138,6 +139,7 @@ CAF_ADD_ATOM(actorkit, actorkit, try_acquire_atom, "ak_try_acq")
 CAF_ADD_ATOM(actorkit, actorkit, release_atom, "ak_release")
 CAF_ADD_TYPE_ID(actorkit, (actorkit::lease))
 CAF_ADD_TYPE_ID(actorkit, (actorkit::mutex_stats))
+CAF_ADD_TYPE_ID(actorkit, (actorkit::mutex_event))
 
 // Serialized state, latest-wins gate, versioned state.
 CAF_ADD_ATOM(actorkit, actorkit, get_atom, "ak_get")

@@ -22,6 +22,7 @@
 #include <caf/system_messages.hpp>
 #include <caf/type_nr.hpp>
 
+#include <actorkit/actors/detail/subscribers.hpp>
 #include <actorkit/actors/log.hpp>
 #include <actorkit/patterns/call.hpp>
 
@@ -346,13 +347,7 @@ private:
   std::vector<caf::timespan> xs_;
 };
 
-bool is_terminated(const caf::actor& hdl) {
-  // actor_cast of a null handle is not null: test the handle first.
-  if (!hdl)
-    return true;
-  return caf::actor_cast<caf::abstract_actor*>(hdl)->getf(
-      caf::abstract_actor::is_terminated_flag);
-}
+using detail::is_terminated;
 
 template <class Atom, class... Ts>
 bool is(const caf::type_erased_tuple& xs) {
@@ -382,8 +377,8 @@ public:
   worker_pool_actor(caf::actor_config& acfg, worker_pool_config cfg,
                     worker_factory factory)
       : caf::monitorable_actor(acfg), cfg_(cfg), factory_(std::move(factory)),
-        bounded_(!is_no_limit(cfg.task_timeout)), waits_(cfg.latency_samples),
-        runs_(cfg.latency_samples) {
+        bounded_(!is_no_limit(cfg.task_timeout)), subscribers_(cfg.max_subscribers),
+        waits_(cfg.latency_samples), runs_(cfg.latency_samples) {
     // nop
   }
 
@@ -678,31 +673,16 @@ private:
     case stats_atom::uint_value():
       answer(take_reply_to(what), caf::make_message(make_stats()));
       break;
-    case subscribe_atom::uint_value(): {
-      auto who = xs.get_as<caf::actor>(1).address();
-      drop_dead_subscribers();
-      if (!who)
-        answer(take_reply_to(what),
-               caf::make_error(error::invalid_config, "worker_pool: null subscriber"));
-      else if (std::find(subscribers_.begin(), subscribers_.end(), who) !=
-               subscribers_.end())
+    case subscribe_atom::uint_value():
+      if (auto err = subscribers_.add(xs.get_as<caf::actor>(1), "worker_pool"))
+        answer(take_reply_to(what), std::move(err));
+      else
         unit();
-      else if (subscribers_.size() >= cfg_.max_subscribers)
-        answer(take_reply_to(what),
-               caf::make_error(error::overloaded, "worker_pool: too many subscribers"));
-      else {
-        subscribers_.push_back(std::move(who));
-        unit();
-      }
       break;
-    }
-    case unsubscribe_atom::uint_value(): {
-      auto who = xs.get_as<caf::actor>(1).address();
-      subscribers_.erase(std::remove(subscribers_.begin(), subscribers_.end(), who),
-                         subscribers_.end());
+    case unsubscribe_atom::uint_value():
+      subscribers_.remove(xs.get_as<caf::actor>(1));
       unit();
       break;
-    }
     case expire_atom::uint_value():
       // The pool's own timer (through its relay) only: from anyone else it
       // changes nothing.
@@ -1102,21 +1082,8 @@ private:
       answer(std::move(to), caf::message{});
   }
 
-  // Forgets subscribers that are gone. Subscribers are held weakly and not
-  // monitored: a subscriber may also be a worker, and a pool and a
-  // subscriber holding each other must not keep each other alive.
-  void drop_dead_subscribers() {
-    subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
-                                      [](const caf::actor_addr& x) {
-                                        return is_terminated(
-                                            caf::actor_cast<caf::actor>(x));
-                                      }),
-                       subscribers_.end());
-  }
-
   // Tells every subscriber about a change (from the pool, as a plain message).
   void publish(pool_event kind, uint64_t task = 0, const caf::error& reason = {}) {
-    drop_dead_subscribers();
     if (subscribers_.empty())
       return;
     worker_pool_event ev;
@@ -1126,13 +1093,11 @@ private:
     if (reason)
       ev.reason = to_string(reason);
     auto msg = caf::make_message(std::move(ev));
-    for (auto& who : subscribers_) {
+    subscribers_.for_each([&](const caf::actor& who) {
       effect e{effect::send, caf::actor_cast<caf::strong_actor_ptr>(who)};
-      if (!e.target)
-        continue;
       e.elem = caf::make_mailbox_element(me(), caf::make_message_id(), {}, msg);
       out_.push_back(std::move(e));
-    }
+    });
   }
 
   worker_pool_stats make_stats() {
@@ -1190,7 +1155,7 @@ private:
   size_t queued_ = 0;
   running_table running_;
   std::vector<reply_to> drain_waiters_;
-  std::vector<caf::actor_addr> subscribers_;
+  detail::subscriber_list subscribers_;
   // Hands the pool its timer messages (only with a task timeout).
   caf::actor timer_relay_;
   caf::actor_control_block* timer_relay_ctrl_ = nullptr;

@@ -84,6 +84,20 @@ struct fixture : virtual_time_fixture {
     return *out->value;
   }
 
+  /// Sends (subscribe_atom or unsubscribe_atom, who) and returns the answer.
+  template <class Atom>
+  caf::error subscription(Atom atom, caf::actor who, mutex_actor m = {}) {
+    if (!m)
+      m = mtx;
+    auto out = start<caf::error>([=](auto* self, auto done) {
+      self->request(m, caf::infinite, atom, who)
+          .then([done]() { done(caf::error{}); }, [done](caf::error& e) { done(e); });
+    });
+    run();
+    BOOST_REQUIRE(out->done());
+    return *out->value;
+  }
+
   static lease held(const std::shared_ptr<outcome<lease_result>>& x) {
     BOOST_REQUIRE(x->done());
     BOOST_REQUIRE(static_cast<bool>(*x->value));
@@ -272,6 +286,66 @@ BOOST_AUTO_TEST_CASE(each_deadline_fires_at_its_own_time_whatever_the_order) {
   auto s = stats();
   BOOST_TEST(s.expiries == 1u);
   BOOST_TEST(s.wait_timeouts == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(subscribers_hear_of_revoked_leases_and_dead_holders) {
+  auto events = std::make_shared<std::vector<mutex_event>>();
+  auto listener = spawn([events](caf::event_based_actor*) -> caf::behavior {
+    return {[events](mutex_event& ev) { events->push_back(std::move(ev)); }};
+  });
+  BOOST_TEST(!subscription(subscribe_atom_v, listener));
+  auto a = acquire(no_limit, 10ms);
+  run();
+  auto b = acquire();
+  run();
+  auto c = acquire();
+  run();
+  advance(10ms);
+  BOOST_REQUIRE(events->size() == 1u);
+  auto& revoked = (*events)[0];
+  BOOST_TEST(to_string(revoked.kind) == "lease_revoked");
+  BOOST_TEST(revoked.token == 1u);
+  BOOST_TEST((revoked.holder == a->client.address()));
+  BOOST_TEST(revoked.next_token == 2u);
+  BOOST_TEST(revoked.queued == 1u);
+  kill(b->client);
+  BOOST_REQUIRE(events->size() == 2u);
+  auto& died = (*events)[1];
+  BOOST_TEST(to_string(died.kind) == "holder_died");
+  BOOST_TEST(died.token == 2u);
+  BOOST_TEST((died.holder == b->client.address()));
+  BOOST_TEST(died.next_token == 3u);
+  BOOST_TEST(died.queued == 0u);
+  BOOST_TEST(died.reason.find("kill") != std::string::npos);
+  // A plain release is not an event, and after unsubscribing nothing comes.
+  BOOST_TEST(!release(held(c)));
+  BOOST_TEST(!subscription(unsubscribe_atom_v, listener));
+  auto d = acquire(no_limit, 10ms);
+  run();
+  advance(10ms);
+  BOOST_TEST(stats().expiries == 2u);
+  BOOST_TEST(events->size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(mutex_subscriptions_are_bounded_and_dead_subscribers_dropped) {
+  mutex_config cfg;
+  cfg.max_subscribers = 1;
+  auto m = make(cfg);
+  auto quiet = [](caf::event_based_actor*) -> caf::behavior {
+    return {[](mutex_event&) {}};
+  };
+  auto a = spawn(quiet);
+  auto b = spawn(quiet);
+  BOOST_TEST(!subscription(subscribe_atom_v, a, m));
+  BOOST_TEST(!subscription(subscribe_atom_v, a, m));
+  BOOST_TEST(subscription(subscribe_atom_v, b, m) == error::overloaded);
+  BOOST_TEST(subscription(subscribe_atom_v, caf::actor{}, m) == error::invalid_config);
+  kill(a);
+  BOOST_TEST(!subscription(subscribe_atom_v, b, m));
+  cfg.max_subscribers = 0;
+  auto bad = spawn_mutex(sys, cfg);
+  BOOST_REQUIRE(!bad);
+  BOOST_TEST(sys.render(bad.error()).find("max_subscribers") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_timed_out_waiter_lets_the_next_one_through) {
