@@ -12,6 +12,7 @@
 #include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <actorkit/actors/detail/subscribers.hpp>
 #include <actorkit/actors/error.hpp>
 #include <actorkit/actors/log.hpp>
 
@@ -61,6 +62,7 @@ struct gate_state {
   uint64_t next_version = 0;
   size_t in_flight = 0;
   latest_wins_stats stats;
+  detail::subscriber_list subscribers;
   std::shared_ptr<spdlog::logger> log;
 };
 
@@ -78,6 +80,14 @@ void answer(self_ptr self, uint64_t version, caf::message msg) {
 
 void answer(self_ptr self, uint64_t version, caf::error err) {
   answer(self, version, caf::make_message(std::move(err)));
+}
+
+void publish(self_ptr self, latest_wins_event ev) {
+  auto& subs = self->state.subscribers;
+  if (subs.empty())
+    return;
+  auto msg = caf::make_message(std::move(ev));
+  subs.for_each([&](const caf::actor& who) { self->send(who, msg); });
 }
 
 void forget_if_idle(self_ptr self, const std::string& key) {
@@ -189,6 +199,11 @@ void retire_running(self_ptr self, const std::string& key, key_state& ks) {
       ++st.stats.restarts;
       st.log->info("restarted the worker of key '{}' to stop stale version {}", key,
                    old.version);
+      latest_wins_event ev;
+      ev.kind = gate_event::worker_restarted;
+      ev.key = key;
+      ev.version = old.version;
+      publish(self, std::move(ev));
     }
     break;
   }
@@ -206,23 +221,32 @@ void retire_running(self_ptr self, const std::string& key, key_state& ks) {
 // (a promise parked in a dead actor would otherwise only time out).
 void on_worker_down(self_ptr self, const caf::down_msg& dm) {
   auto& st = self->state;
+  latest_wins_event ev;
+  ev.kind = gate_event::worker_down;
+  auto known = st.cfg.worker && st.cfg.worker.address() == dm.source;
   for (auto& kvp : st.keys) {
     if (kvp.second.worker && kvp.second.worker.address() == dm.source) {
       kvp.second.worker = nullptr;
       st.workers->erase(kvp.first);
+      ev.key = kvp.first;
+      known = true;
     }
   }
   std::vector<uint64_t> lost;
   for (auto& kvp : st.flights)
     if (kvp.second.worker == dm.source)
       lost.push_back(kvp.first);
-  if (lost.empty())
+  // The down message of a per-key worker the gate already let go (it was
+  // queued before the demonitor) changes nothing.
+  if (!known && lost.empty())
     return;
   auto reason = dm.reason ? dm.reason : caf::make_error(caf::sec::request_receiver_down);
-  st.log->info("a worker went down with {} request(s) at it: {}", lost.size(),
-               to_string(reason));
+  ev.lost = lost.size();
+  ev.reason = to_string(reason);
+  st.log->info("a worker went down with {} request(s) at it: {}", lost.size(), ev.reason);
   for (auto version : lost)
     on_reply(self, version, caf::make_message(reason), true);
+  publish(self, std::move(ev));
 }
 
 caf::behavior gate_impl(self_ptr self, latest_wins_config cfg,
@@ -231,6 +255,7 @@ caf::behavior gate_impl(self_ptr self, latest_wins_config cfg,
   st.cfg = std::move(cfg);
   st.sender = std::move(sender);
   st.log = log::get("latest_wins");
+  st.subscribers = detail::subscriber_list{st.cfg.max_subscribers};
   st.pending = std::make_shared<promise_map>();
   st.workers = std::make_shared<worker_map>();
   if (st.cfg.worker)
@@ -290,6 +315,14 @@ caf::behavior gate_impl(self_ptr self, latest_wins_config cfg,
         }
         return rp;
       },
+      [self](subscribe_atom, const caf::actor& who) -> caf::result<void> {
+        if (auto err = self->state.subscribers.add(who, "latest_wins"))
+          return err;
+        return caf::unit;
+      },
+      [self](unsubscribe_atom, const caf::actor& who) {
+        self->state.subscribers.remove(who);
+      },
       [self](stats_atom) {
         auto& st = self->state;
         auto s = st.stats;
@@ -305,6 +338,16 @@ caf::behavior gate_impl(self_ptr self, latest_wins_config cfg,
 }
 
 } // namespace
+
+const char* to_string(gate_event x) {
+  switch (x) {
+  case gate_event::worker_restarted:
+    return "worker_restarted";
+  case gate_event::worker_down:
+    return "worker_down";
+  }
+  return "?";
+}
 
 caf::error validate(const latest_wins_config& cfg) {
   if (!cfg.worker && !cfg.worker_factory)
@@ -322,6 +365,9 @@ caf::error validate(const latest_wins_config& cfg) {
   if (cfg.max_keys == 0)
     return caf::make_error(error::invalid_config,
                            "latest_wins_config.max_keys must be positive");
+  if (cfg.max_subscribers == 0)
+    return caf::make_error(error::invalid_config,
+                           "latest_wins_config.max_subscribers must be positive");
   if (cfg.worker_timeout <= caf::timespan::zero())
     return caf::make_error(error::invalid_config,
                            "latest_wins_config.worker_timeout must be positive");

@@ -20,6 +20,12 @@
 ///       a stale answer that still arrives is discarded. Too many keys at
 ///       once: `error::overloaded`.
 ///   (stats_atom) -> latest_wins_stats
+///   (subscribe_atom, caf::actor who) -> void
+///       `who` gets a `latest_wins_event` (a plain message from the gate)
+///       when a worker is restarted or dies. Subscribers are held weakly and
+///       dead ones dropped; at most config.max_subscribers, beyond that
+///       `error::overloaded`; a null `who`: `error::invalid_config`.
+///   (unsubscribe_atom, caf::actor who) -> void
 ///
 /// What happens to stale work already at the worker (`stale_policy`):
 ///   - discard (default): it runs to the end and its answer is dropped; it
@@ -101,11 +107,44 @@ typename Inspector::result_type inspect(Inspector& f, latest_wins_stats& x) {
            x.restarts, x.in_flight, x.queued, x.keys);
 }
 
+/// What changed in a latest-wins gate; see latest_wins_event.
+enum class gate_event : uint8_t {
+  /// The worker of `key` was killed to stop stale version `version`
+  /// (restart policy); a new one serves the key's next request.
+  worker_restarted,
+  /// A worker died (`key` names its key for a per-key worker, empty for the
+  /// shared one); its `lost` requests failed with `reason`. A per-key worker
+  /// that answered all its requests (with its exit reason, say) before its
+  /// death reached the gate is not reported: the gate had let it go.
+  worker_down,
+};
+
+/// The name of `x`, e.g. "worker_restarted".
+const char* to_string(gate_event x);
+
+/// A latest-wins gate's message to its subscribers.
+struct latest_wins_event {
+  gate_event kind = gate_event::worker_restarted;
+  std::string key;
+  uint64_t version = 0;
+  uint64_t lost = 0;
+  /// The worker's exit reason, rendered (worker_down only).
+  std::string reason;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, latest_wins_event& x) {
+  return f(caf::meta::type_name("latest_wins_event"), x.kind, x.key, x.version, x.lost,
+           x.reason);
+}
+
 /// The gate's typed interface for a worker answering `R`.
 template <class R>
 using latest_wins_actor = caf::typed_actor<
     typename caf::replies_to<submit_atom, std::string, caf::message>::template with<R>,
-    caf::replies_to<stats_atom>::with<latest_wins_stats>>;
+    caf::replies_to<stats_atom>::with<latest_wins_stats>,
+    caf::reacts_to<subscribe_atom, caf::actor>,
+    caf::reacts_to<unsubscribe_atom, caf::actor>>;
 
 /// What to do with stale work already at the worker.
 enum class stale_policy : uint8_t { discard, cancel, restart };
@@ -136,6 +175,8 @@ struct latest_wins_config {
   /// none (saves a clock entry per request; a worker that never answers then
   /// holds its caller and its slot until the gate exits).
   caf::timespan worker_timeout = std::chrono::seconds(30);
+  /// Subscribers (subscribe_atom) at most; positive.
+  size_t max_subscribers = 16;
 };
 
 /// Checks `cfg`: `error::invalid_config` naming the field, or no error.

@@ -102,6 +102,7 @@ struct lease;
 struct mutex_stats;
 struct mutex_event;
 struct latest_wins_stats;
+struct latest_wins_event;
 struct version_ack;
 } // namespace actorkit
 
@@ -148,6 +149,7 @@ CAF_ADD_ATOM(actorkit, actorkit, submit_atom, "ak_submit")
 CAF_ADD_ATOM(actorkit, actorkit, cancel_atom, "ak_cancel")
 CAF_ADD_ATOM(actorkit, actorkit, put_atom, "ak_put")
 CAF_ADD_TYPE_ID(actorkit, (actorkit::latest_wins_stats))
+CAF_ADD_TYPE_ID(actorkit, (actorkit::latest_wins_event))
 CAF_ADD_TYPE_ID(actorkit, (actorkit::version_ack))
 
 CAF_END_TYPE_ID_BLOCK(actorkit)

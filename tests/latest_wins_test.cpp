@@ -107,6 +107,18 @@ struct fixture : virtual_time_fixture {
     });
   }
 
+  /// Sends (subscribe_atom or unsubscribe_atom, who) and returns the answer.
+  template <class Atom>
+  caf::error subscription(gate_actor g, Atom atom, caf::actor who) {
+    auto out = start<caf::error>([=](auto* self, auto done) {
+      self->request(g, caf::infinite, atom, who)
+          .then([done]() { done(caf::error{}); }, [done](caf::error& e) { done(e); });
+    });
+    run();
+    BOOST_REQUIRE(out->done());
+    return *out->value;
+  }
+
   latest_wins_stats stats(gate_actor g) {
     auto out = start<latest_wins_stats>([=](auto* self, auto done) {
       self->request(g, caf::infinite, stats_atom_v).then([done](latest_wins_stats s) {
@@ -354,6 +366,76 @@ BOOST_AUTO_TEST_CASE(a_dead_per_key_worker_is_made_anew) {
   advance(100ms);
   BOOST_REQUIRE(b->done());
   BOOST_TEST(b->value->value() == "hits for y");
+}
+
+BOOST_AUTO_TEST_CASE(subscribers_hear_of_restarted_and_dead_workers) {
+  // Workers that park each request and never answer: only the gate's
+  // monitor answers a request at a worker that dies.
+  auto made = std::make_shared<std::vector<caf::actor>>();
+  latest_wins_config c;
+  c.worker_factory = [made](caf::actor_system& s) {
+    auto w = s.spawn([](caf::event_based_actor* self) -> caf::behavior {
+      auto parked = std::make_shared<std::vector<caf::response_promise>>();
+      return {[=](ask_atom, std::string&) {
+        parked->push_back(self->make_response_promise());
+      }};
+    });
+    made->push_back(w);
+    return w;
+  };
+  c.policy = stale_policy::restart;
+  auto g = make(c);
+  auto events = std::make_shared<std::vector<latest_wins_event>>();
+  auto listener = spawn([events](caf::event_based_actor*) -> caf::behavior {
+    return {[events](latest_wins_event& ev) { events->push_back(std::move(ev)); }};
+  });
+  BOOST_TEST(!subscription(g, subscribe_atom_v, listener));
+  auto x1 = search(g, "x", "x1");
+  run();
+  auto x2 = search(g, "x", "x2");
+  run();
+  BOOST_REQUIRE(events->size() == 1u);
+  BOOST_TEST(to_string((*events)[0].kind) == "worker_restarted");
+  BOOST_TEST((*events)[0].key == "x");
+  BOOST_TEST((*events)[0].version == 1u);
+  BOOST_REQUIRE(made->size() == 2u);
+  caf::anon_send_exit(made->back(), caf::exit_reason::kill);
+  run();
+  BOOST_TEST(x2->value->error() == caf::exit_reason::kill);
+  BOOST_REQUIRE(events->size() == 2u);
+  auto& down = (*events)[1];
+  BOOST_TEST(to_string(down.kind) == "worker_down");
+  BOOST_TEST(down.key == "x");
+  BOOST_TEST(down.lost == 1u);
+  BOOST_TEST(down.reason.find("kill") != std::string::npos);
+  BOOST_TEST(!subscription(g, unsubscribe_atom_v, listener));
+  auto x3 = search(g, "x", "x3");
+  run();
+  auto x4 = search(g, "x", "x4");
+  run();
+  BOOST_TEST(stats(g).restarts == 2u);
+  BOOST_TEST(events->size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(gate_subscriptions_are_bounded_and_checked) {
+  latest_wins_config c;
+  c.worker = worker;
+  c.max_subscribers = 1;
+  auto g = make(c);
+  auto quiet = [](caf::event_based_actor*) -> caf::behavior {
+    return {[](latest_wins_event&) {}};
+  };
+  auto a = spawn(quiet);
+  auto b = spawn(quiet);
+  BOOST_TEST(!subscription(g, subscribe_atom_v, a));
+  BOOST_TEST(subscription(g, subscribe_atom_v, b) == error::overloaded);
+  BOOST_TEST(subscription(g, subscribe_atom_v, caf::actor{}) == error::invalid_config);
+  kill(a);
+  BOOST_TEST(!subscription(g, subscribe_atom_v, b));
+  c.max_subscribers = 0;
+  auto bad = spawn_latest_wins<std::string>(sys, c);
+  BOOST_REQUIRE(!bad);
+  BOOST_TEST(sys.render(bad.error()).find("max_subscribers") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_worker_answer_of_the_wrong_type_is_an_error) {
