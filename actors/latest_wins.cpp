@@ -1,8 +1,10 @@
 #include <actorkit/actors/latest_wins.hpp>
 
 #include <deque>
+#include <exception>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -106,12 +108,29 @@ void forget_if_idle(self_ptr self, const std::string& key) {
   st.keys.erase(i);
 }
 
-caf::actor worker_for(self_ptr self, const std::string& key, key_state& ks) {
+// The worker for `key`, made by the factory if the key has none; a factory
+// that throws or returns no actor gives an error instead.
+caf::expected<caf::actor> worker_for(self_ptr self, const std::string& key,
+                                     key_state& ks) {
   auto& st = self->state;
   if (!st.cfg.worker_factory)
     return st.cfg.worker;
   if (!ks.worker) {
-    ks.worker = st.cfg.worker_factory(self->system());
+    caf::actor w;
+    try {
+      w = st.cfg.worker_factory(self->system());
+    } catch (const std::exception& ex) {
+      return caf::make_error(caf::sec::runtime_error,
+                             std::string{"latest_wins: worker_factory threw: "} +
+                                 ex.what());
+    } catch (...) {
+      return caf::make_error(caf::sec::runtime_error,
+                             "latest_wins: worker_factory threw");
+    }
+    if (!w)
+      return caf::make_error(caf::sec::runtime_error,
+                             "latest_wins: worker_factory returned no actor");
+    ks.worker = std::move(w);
     self->monitor(ks.worker);
     (*st.workers)[key] = ks.worker;
   }
@@ -146,18 +165,26 @@ void on_reply(self_ptr self, uint64_t version, caf::message msg, bool failed) {
   pump(self);
 }
 
-void dispatch(self_ptr self, const std::string& key, key_state& ks, job j) {
+// Sends `j` to the key's worker; false if there is no worker to send it to
+// (its caller is answered with the factory's error).
+bool dispatch(self_ptr self, const std::string& key, key_state& ks, job j) {
   auto& st = self->state;
   auto worker = worker_for(self, key, ks);
+  if (!worker) {
+    st.log->warn("no worker for key '{}': {}", key, to_string(worker.error()));
+    answer(self, j.version, std::move(worker.error()));
+    return false;
+  }
   ++st.in_flight;
   ++ks.flights;
-  st.flights.emplace(j.version, flight{key, true, worker.address()});
+  st.flights.emplace(j.version, flight{key, true, worker->address()});
   auto version = j.version;
-  st.sender(self, worker, st.cfg.worker_timeout, j.request,
+  st.sender(self, *worker, st.cfg.worker_timeout, j.request,
             [self, version](caf::message msg, bool failed) {
               on_reply(self, version, std::move(msg), failed);
             });
   ks.running = std::move(j);
+  return true;
 }
 
 void pump(self_ptr self) {
@@ -170,7 +197,8 @@ void pump(self_ptr self) {
       continue;
     auto j = std::move(*k->second.queued);
     k->second.queued.reset();
-    dispatch(self, key, k->second, std::move(j));
+    if (!dispatch(self, key, k->second, std::move(j)))
+      forget_if_idle(self, key);
   }
 }
 
@@ -186,8 +214,12 @@ void retire_running(self_ptr self, const std::string& key, key_state& ks) {
   case stale_policy::cancel: {
     auto msg = st.cfg.cancel_message ? st.cfg.cancel_message(key, old.request)
                                      : caf::make_message(cancel_atom_v, key);
-    self->send(worker_for(self, key, ks), std::move(msg));
-    ++st.stats.cancels_sent;
+    // The work at the worker has a worker: the shared one or the key's own.
+    auto& w = st.cfg.worker_factory ? ks.worker : st.cfg.worker;
+    if (w) {
+      self->send(w, std::move(msg));
+      ++st.stats.cancels_sent;
+    }
     break;
   }
   case stale_policy::restart:
@@ -306,7 +338,8 @@ caf::behavior gate_impl(self_ptr self, latest_wins_config cfg,
         st.pending->emplace(version, rp);
         job j{version, std::move(request)};
         if (st.in_flight < st.cfg.max_in_flight) {
-          dispatch(self, key, ks, std::move(j));
+          if (!dispatch(self, key, ks, std::move(j)))
+            forget_if_idle(self, key);
         } else {
           // A key already waiting keeps its place in line.
           ks.queued = std::move(j);

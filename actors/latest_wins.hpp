@@ -157,6 +157,8 @@ struct latest_wins_config {
   /// Makes one worker per key: spawned when the key gets work, stopped when
   /// the key has nothing waiting or running (and when the gate exits), so a
   /// worker keeps no state from one burst of a key to the next.
+  /// If it throws or returns no actor, the submit that needed the worker is
+  /// answered `sec::runtime_error` (naming the cause) and the gate goes on.
   std::function<caf::actor(caf::actor_system&)> worker_factory;
   /// Treatment of stale work at the worker.
   stale_policy policy = stale_policy::discard;

@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include <stdexcept>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -436,6 +437,49 @@ BOOST_AUTO_TEST_CASE(gate_subscriptions_are_bounded_and_checked) {
   auto bad = spawn_latest_wins<std::string>(sys, c);
   BOOST_REQUIRE(!bad);
   BOOST_TEST(sys.render(bad.error()).find("max_subscribers") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_worker_factory_fails_only_its_caller) {
+  // The factory's 2nd and 5th calls throw and its 3rd returns no actor.
+  auto calls = std::make_shared<int>(0);
+  auto cs = counters;
+  latest_wins_config c;
+  c.worker_factory = [calls, cs](caf::actor_system& s) -> caf::actor {
+    ++*calls;
+    if (*calls == 2 || *calls == 5)
+      throw std::runtime_error("no connection");
+    if (*calls == 3)
+      return {};
+    return s.spawn(search_impl, caf::timespan{10ms}, cs, true);
+  };
+  c.max_in_flight = 1;
+  auto g = make(c);
+  auto d = search(g, "d", "z");
+  run();
+  // Both wait for the one slot, so the factory runs when their turn comes.
+  auto a = search(g, "a", "x");
+  auto b = search(g, "b", "y");
+  run();
+  advance(10ms);
+  BOOST_TEST(d->value->value() == "hits for z");
+  BOOST_REQUIRE(a->done());
+  BOOST_TEST(a->value->error() == caf::sec::runtime_error);
+  BOOST_TEST(sys.render(a->value->error()).find("no connection") != std::string::npos);
+  BOOST_REQUIRE(b->done());
+  BOOST_TEST(sys.render(b->value->error()).find("no actor") != std::string::npos);
+  auto e = search(g, "e", "w");
+  run();
+  advance(10ms);
+  BOOST_TEST(e->value->value() == "hits for w");
+  // With the slot free, the factory runs at once.
+  auto f = search(g, "f", "v");
+  run();
+  BOOST_REQUIRE(f->done());
+  BOOST_TEST(f->value->error() == caf::sec::runtime_error);
+  auto s = stats(g);
+  BOOST_TEST(s.keys == 0u);
+  BOOST_TEST(s.in_flight == 0u);
+  BOOST_TEST(*calls == 5);
 }
 
 BOOST_AUTO_TEST_CASE(a_worker_answer_of_the_wrong_type_is_an_error) {
