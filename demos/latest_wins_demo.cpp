@@ -6,7 +6,7 @@
 // superseded the moment the next keystroke arrives, instead of after their
 // 300 ms. The same burst then runs with the restart policy, where each key
 // has its own search worker and stale searches are stopped, not just
-// ignored.
+// ignored; a subscriber of the gate hears of each restart.
 #include <chrono>
 #include <iostream>
 #include <string>
@@ -108,8 +108,19 @@ void latest_wins_scenario(caf::actor_system& sys) {
   rcfg.worker_factory = spawn_search;
   rcfg.policy = actorkit::stale_policy::restart;
   auto restarting = actorkit::spawn_latest_wins<std::string>(sys, rcfg);
-  if (restarting)
+  if (restarting) {
+    // Subscribed, this thread also hears of each restart as an event.
+    self->request(*restarting, 10s, actorkit::subscribe_atom_v, caf::actor{self})
+        .receive([] {}, [](caf::error&) {});
     type_burst(sys, self, *restarting);
+    for (bool more = true; more;)
+      self->receive(
+          [](const actorkit::latest_wins_event& ev) {
+            std::cout << "  subscriber heard: " << to_string(ev.kind) << " for '"
+                      << ev.key << "' (stale version " << ev.version << ")\n";
+          },
+          caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+  }
   self->send_exit(*gate, caf::exit_reason::user_shutdown);
   if (restarting)
     self->send_exit(*restarting, caf::exit_reason::user_shutdown);

@@ -5,7 +5,8 @@
 // without coordination, increments overwrite each other. The same increments
 // then run under the mutex actor (with_lock) and as updates of a serialized
 // value, and every one counts: 3 out of 3, 1000 out of 1000. Last, a client
-// dies while holding the lock, and the next waiter gets it at once.
+// dies while holding the lock: the next waiter gets it at once, and a
+// subscriber of the mutex hears of it.
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -159,11 +160,21 @@ void holder_dies(caf::actor_system& sys, caf::scoped_actor& self,
     self->request(mtx, timeout, actorkit::stats_atom_v)
         .receive([&](const actorkit::mutex_stats& s) { queued = s.queued; },
                  [&](caf::error&) { queued = 1; });
+  // Subscribed, this thread hears of the death as a mutex_event too.
+  self->request(mtx, timeout, actorkit::subscribe_atom_v, reporter)
+      .receive([] {}, [](caf::error&) {});
   std::cout << "  client B waits; client A crashes\n";
   self->send_exit(doomed, caf::exit_reason::kill);
   self->receive([](actorkit::done_atom, uint64_t token) {
     std::cout << "  client B proceeds with lease " << token << "\n";
   });
+  self->receive([](const actorkit::mutex_event& ev) {
+    std::cout << "  subscriber hears: " << to_string(ev.kind) << ", lease " << ev.token
+              << " ended (" << ev.reason << "), lease " << ev.next_token
+              << " granted in its place\n";
+  });
+  self->request(mtx, timeout, actorkit::unsubscribe_atom_v, reporter)
+      .receive([] {}, [](caf::error&) {});
   self->request(mtx, timeout, actorkit::stats_atom_v)
       .receive(
           [](const actorkit::mutex_stats& s) {
