@@ -171,6 +171,7 @@ bool dispatch(self_ptr self, const std::string& key, key_state& ks, job j) {
   auto& st = self->state;
   auto worker = worker_for(self, key, ks);
   if (!worker) {
+    ++st.stats.factory_failures;
     st.log->warn("no worker for key '{}': {}", key, to_string(worker.error()));
     answer(self, j.version, std::move(worker.error()));
     return false;

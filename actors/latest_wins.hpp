@@ -92,6 +92,9 @@ struct latest_wins_stats {
   uint64_t cancels_sent = 0;
   /// Workers killed and replaced (restart policy).
   uint64_t restarts = 0;
+  /// Submits answered with an error because worker_factory threw or
+  /// returned no actor.
+  uint64_t factory_failures = 0;
   /// Requests at the worker(s) now, stale ones included.
   uint64_t in_flight = 0;
   /// Submits waiting for a worker slot.
@@ -104,13 +107,14 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, latest_wins_stats& x) {
   return f(caf::meta::type_name("latest_wins_stats"), x.submitted, x.completed,
            x.superseded, x.dropped_before_run, x.stale_discarded, x.cancels_sent,
-           x.restarts, x.in_flight, x.queued, x.keys);
+           x.restarts, x.factory_failures, x.in_flight, x.queued, x.keys);
 }
 
 /// What changed in a latest-wins gate; see latest_wins_event.
 enum class gate_event : uint8_t {
   /// The worker of `key` was killed to stop stale version `version`
-  /// (restart policy); a new one serves the key's next request.
+  /// (restart policy); the key's next request gets a new one from the
+  /// factory.
   worker_restarted,
   /// A worker died (`key` names its key for a per-key worker, empty for the
   /// shared one); its `lost` requests failed with `reason`. A per-key worker

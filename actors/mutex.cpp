@@ -188,19 +188,13 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
   }
 }
 
-// The timer fired: waiters whose wait is over are answered, then a lease past
-// its hold time is revoked.
+// The timer fired: a lease past its hold time is revoked (the lock passes to
+// the first waiter, even one whose wait ends at this very moment), then
+// waiters whose wait is over are answered.
 void on_timer(self_ptr self) {
   auto& st = self->state;
   st.timer_at = never;
   auto now = self->clock().now();
-  while (!st.deadlines.empty() && st.deadlines.begin()->first <= now) {
-    auto i = st.waiters->find(st.deadlines.begin()->second);
-    auto w = take_waiter(self, i);
-    ++st.stats.wait_timeouts;
-    w.rp.deliver(caf::make_error(caf::sec::request_timeout));
-    unref(self, w.who);
-  }
   if (st.current.token != 0 && st.lease_deadline <= now) {
     auto token = st.current.token;
     ++st.stats.expiries;
@@ -211,6 +205,18 @@ void on_timer(self_ptr self) {
     auto ended = st.current;
     free_lock(self);
     publish(self, lock_event::lease_revoked, ended);
+  }
+  while (!st.deadlines.empty() && st.deadlines.begin()->first <= now) {
+    auto i = st.waiters->find(st.deadlines.begin()->second);
+    if (i == st.waiters->end()) {
+      // Cannot happen (take_waiter removes both); never dereference end().
+      st.deadlines.erase(st.deadlines.begin());
+      continue;
+    }
+    auto w = take_waiter(self, i);
+    ++st.stats.wait_timeouts;
+    w.rp.deliver(caf::make_error(caf::sec::request_timeout));
+    unref(self, w.who);
   }
   arm(self);
 }

@@ -479,6 +479,8 @@ BOOST_AUTO_TEST_CASE(a_failing_worker_factory_fails_only_its_caller) {
   auto s = stats(g);
   BOOST_TEST(s.keys == 0u);
   BOOST_TEST(s.in_flight == 0u);
+  BOOST_TEST(s.factory_failures == 3u);
+  BOOST_TEST(s.completed == 2u);
   BOOST_TEST(*calls == 5);
 }
 

@@ -223,16 +223,18 @@ BOOST_AUTO_TEST_CASE(waits_and_holds_near_the_maximum_mean_no_limit) {
 
 BOOST_AUTO_TEST_CASE(timer_messages_from_other_actors_change_nothing) {
   // A timer is pending for both deadlines; spoofed ones, whatever their
-  // number, neither revoke the lease nor end the wait.
+  // number, neither revoke the lease, nor end the wait, nor arm a timer.
   auto a = acquire(no_limit, 1h);
   run();
   auto b = acquire(1h);
   run();
   auto token = held(a).token;
+  auto pending = sched.clock().schedule().size();
   auto hdl = caf::actor_cast<caf::actor>(mtx);
   for (uint64_t seq = 0; seq < 4; ++seq)
     caf::anon_send(hdl, expire_atom_v, seq);
   run();
+  BOOST_TEST(sched.clock().schedule().size() == pending);
   BOOST_TEST(!b->done());
   auto s = stats();
   BOOST_TEST(s.token == token);
@@ -402,6 +404,36 @@ BOOST_AUTO_TEST_CASE(dead_waiters_are_dropped_from_the_queue) {
   BOOST_TEST(!release(held(a)));
   BOOST_TEST(held(c).token == 2u);
   BOOST_TEST(stats().grants == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_dead_waiter_takes_its_deadline_along) {
+  auto a = acquire();
+  run();
+  auto b = acquire(10ms);
+  run();
+  kill(b->client);
+  advance(10ms);
+  auto s = stats();
+  BOOST_TEST(s.dead_waiters == 1u);
+  BOOST_TEST(s.wait_timeouts == 0u);
+  BOOST_TEST(s.queued == 0u);
+  BOOST_TEST(sched.clock().schedule().empty());
+  auto c = acquire(10ms);
+  run();
+  BOOST_TEST(!release(held(a)));
+  BOOST_TEST(held(c).token == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_lease_revoked_as_a_wait_ends_goes_to_that_waiter) {
+  auto a = acquire(no_limit, 10ms);
+  run();
+  auto b = acquire(10ms);
+  run();
+  advance(10ms);
+  BOOST_TEST(held(b).token == 2u);
+  auto s = stats();
+  BOOST_TEST(s.expiries == 1u);
+  BOOST_TEST(s.wait_timeouts == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(expired_lease_is_revoked_and_its_late_release_is_refused) {
