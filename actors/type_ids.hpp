@@ -42,6 +42,9 @@ struct worker_pool_stats {
   uint64_t rejected = 0;
   /// Queued tasks answered `error::dropped` to make room for newer ones.
   uint64_t dropped = 0;
+  /// Queued tasks answered `error::overloaded` after waiting longer than
+  /// the queue timeout.
+  uint64_t queue_timeouts = 0;
   /// Workers started to replace crashed or stuck ones.
   uint64_t replaced = 0;
   /// Time from arrival to dispatch: median, 90th and 99th percentile.
@@ -54,8 +57,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_pool_stats& x) {
   return f(caf::meta::type_name("worker_pool_stats"), x.workers, x.queued, x.running,
            x.completed, x.failed, x.timed_out, x.redelivered, x.quarantined, x.rejected,
-           x.dropped, x.replaced, x.wait_p50, x.wait_p90, x.wait_p99, x.run_p50,
-           x.run_p90, x.run_p99);
+           x.dropped, x.queue_timeouts, x.replaced, x.wait_p50, x.wait_p90, x.wait_p99,
+           x.run_p50, x.run_p90, x.run_p99);
 }
 
 /// What changed in a worker pool; see worker_pool_event.

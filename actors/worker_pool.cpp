@@ -137,6 +137,8 @@ public:
 
   T& front() { return buf_[head_]; }
 
+  T& at(size_t i) { return buf_[(head_ + i) & (buf_.size() - 1)]; }
+
   void push_back(T x) {
     grow();
     buf_[(head_ + size_) & (buf_.size() - 1)] = std::move(x);
@@ -377,8 +379,10 @@ public:
   worker_pool_actor(caf::actor_config& acfg, worker_pool_config cfg,
                     worker_factory factory)
       : caf::monitorable_actor(acfg), cfg_(cfg), factory_(std::move(factory)),
-        bounded_(!is_no_limit(cfg.task_timeout)), subscribers_(cfg.max_subscribers),
-        waits_(cfg.latency_samples), runs_(cfg.latency_samples) {
+        bounded_(!is_no_limit(cfg.task_timeout)),
+        queue_bounded_(!is_no_limit(cfg.queue_timeout)),
+        subscribers_(cfg.max_subscribers), waits_(cfg.latency_samples),
+        runs_(cfg.latency_samples) {
     // nop
   }
 
@@ -386,7 +390,7 @@ public:
 
   void start(std::vector<caf::actor> workers, bool owned) {
     register_at_system();
-    if (bounded_) {
+    if (bounded_ || queue_bounded_) {
       timer_relay_ = home_system().spawn<caf::hidden>(timer_relay_impl, address());
       timer_relay_ctrl_ = caf::actor_cast<caf::actor_control_block*>(timer_relay_);
     }
@@ -734,6 +738,7 @@ private:
     queue_[priority].push_back(std::move(t));
     ++queued_;
     dispatch();
+    arm_timer();
   }
 
   task pop_task() {
@@ -846,23 +851,76 @@ private:
       }
   }
 
+  // When the first task still waiting on the queue timeout must start; max if
+  // none. Re-dispatched tasks (pushed to the front) are exempt; behind them,
+  // each priority's queue is in arrival order.
+  time_point queue_deadline() {
+    auto result = time_point::max();
+    if (!queue_bounded_)
+      return result;
+    for (auto& kvp : queue_) {
+      auto& q = kvp.second;
+      for (size_t i = 0; i < q.size(); ++i)
+        if (q.at(i).redeliveries == 0) {
+          result = std::min(result, q.at(i).arrived + cfg_.queue_timeout);
+          break;
+        }
+    }
+    return result;
+  }
+
+  // Keeps one timer pending for the earliest deadline: the first running
+  // task's or the queue's. A timer that fires early finds nothing due and
+  // arms again; one superseded by an earlier deadline is ignored.
   void arm_timer() {
-    if (!bounded_ || timer_armed_ || running_.empty() || closing_)
+    if (closing_)
       return;
-    timer_armed_ = true;
+    auto next = queue_deadline();
+    if (bounded_ && !running_.empty())
+      next = std::min(next, running_.first().deadline);
+    if (next == time_point::max() || timer_at_ <= next)
+      return;
+    timer_at_ = next;
     // The clock may block while its queue is full, so it is called without
     // the lock, as everything that reaches other threads.
     effect e{effect::timer, caf::actor_cast<caf::strong_actor_ptr>(timer_relay_)};
     e.content = caf::make_message(expire_atom_v, ++timer_seq_);
-    e.at = running_.first().deadline;
+    e.at = next;
     out_.push_back(std::move(e));
+  }
+
+  // Answers the queued tasks that waited past the queue timeout.
+  void expire_queued(time_point at) {
+    if (!queue_bounded_)
+      return;
+    for (auto i = queue_.begin(); i != queue_.end();) {
+      auto& q = i->second;
+      std::vector<task> again;
+      while (!q.empty() && q.front().redeliveries > 0)
+        again.push_back(q.pop_front());
+      while (!q.empty() && q.front().arrived + cfg_.queue_timeout <= at) {
+        auto t = q.pop_front();
+        --queued_;
+        ++stats_.queue_timeouts;
+        answer(std::move(t.to),
+               caf::make_error(error::overloaded,
+                               "worker_pool: waited longer than queue_timeout"));
+      }
+      for (auto r = again.rbegin(); r != again.rend(); ++r)
+        q.push_front(std::move(*r));
+      if (q.empty() && i->first != 0)
+        i = queue_.erase(i);
+      else
+        ++i;
+    }
   }
 
   void on_expire(uint64_t seq) {
     if (seq != timer_seq_)
       return;
-    timer_armed_ = false;
+    timer_at_ = time_point::max();
     auto at = now();
+    expire_queued(at);
     std::vector<uint64_t> stuck;
     while (!running_.empty() && running_.first().deadline <= at) {
       auto key = running_.first_key();
@@ -1151,6 +1209,7 @@ private:
   worker_pool_config cfg_;
   worker_factory factory_;
   bool bounded_;
+  bool queue_bounded_;
   std::map<int32_t, ring_queue<task>, std::greater<int32_t>> queue_;
   size_t queued_ = 0;
   running_table running_;
@@ -1163,7 +1222,8 @@ private:
   // One entry per free slot: worker ids, oldest free first. Entries of
   // workers that left or retire are skipped when popped.
   ring_queue<uint64_t> idle_;
-  bool timer_armed_ = false;
+  // The pending timer's time (max: none).
+  time_point timer_at_ = time_point::max();
   uint64_t timer_seq_ = 0;
   bool paused_ = false;
   bool closing_ = false;
@@ -1228,6 +1288,8 @@ caf::error validate(const worker_pool_config& cfg, bool check_workers) {
     return refuse("queue_capacity must be at least 1");
   if (cfg.task_timeout <= caf::timespan::zero())
     return refuse("task_timeout must be positive");
+  if (cfg.queue_timeout <= caf::timespan::zero())
+    return refuse("queue_timeout must be positive");
   if (cfg.latency_samples == 0)
     return refuse("latency_samples must be at least 1");
   if (cfg.max_drain_waiters == 0)

@@ -42,6 +42,8 @@
 /// - `error::overloaded` when the queue is full (overflow_policy::reject_newest),
 ///   or `error::dropped` for the oldest queued task of the lowest priority when
 ///   a new one pushes it out (overflow_policy::drop_oldest);
+/// - `error::overloaded` when it waited in the queue longer than
+///   `queue_timeout` without starting (it never runs then);
 /// - `caf::sec::request_timeout` when the task ran longer than `task_timeout`;
 ///   the stuck worker is replaced (and killed if the pool made it; a worker
 ///   the user handed in is only dropped from the pool) and its late answer is
@@ -147,6 +149,13 @@ struct worker_pool_config {
   /// Longest a task may run on a worker; positive. 100 years or more means
   /// no limit (the default).
   caf::timespan task_timeout = caf::timespan::max();
+  /// Longest a task may wait in the queue before it first starts; positive.
+  /// A task still waiting then is answered `error::overloaded` and never
+  /// runs, so callers are not left waiting behind a backlog (a bulkhead's
+  /// maximum wait); it applies while the pool is paused too. A re-dispatched
+  /// task does not wait on it again. 100
+  /// years or more means no limit (the default).
+  caf::timespan queue_timeout = caf::timespan::max();
   /// How often a task whose worker crashed runs again before it is
   /// quarantined. 0 never re-dispatches; the pool then hands the caller's
   /// message to the worker as it is instead of keeping a copy of each

@@ -405,6 +405,86 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(s.running == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(tasks_waiting_past_the_queue_timeout_are_answered_and_never_run) {
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.queue_timeout = 25ms;
+  cfg.task_timeout = 1h;
+  auto pool = make_pool(cfg);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 1; i <= 5; ++i)
+    outs.push_back(ask(pool, i));
+  run();
+  advance(24ms);
+  BOOST_TEST(!outs[3]->done());
+  advance(1ms);
+  // 1 ran at 0 ms, 2 at 10 ms, 3 at 20 ms; 4 and 5 would start at 30 ms.
+  BOOST_TEST(has_error(outs[3], error::overloaded));
+  BOOST_TEST(has_error(outs[4], error::overloaded));
+  BOOST_TEST(ms(outs[3]->at - start_time()) == 25);
+  advance(10ms);
+  for (int64_t i = 0; i < 3; ++i)
+    BOOST_TEST(has_value(outs[i], (i + 1) * 10));
+  BOOST_TEST(p->order == (std::vector<int64_t>{1, 2, 3}));
+  auto s = stats(pool);
+  BOOST_TEST(s.queue_timeouts == 2u);
+  BOOST_TEST(s.completed == 3u);
+  BOOST_TEST(s.queued == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_queue_timeout_counts_from_each_arrival_in_every_priority) {
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.queue_timeout = 30ms;
+  auto pool = make_pool(cfg);
+  BOOST_TEST(!control(pool, caf::make_message(pause_atom_v)));
+  auto a = ask(pool, 5, 1);
+  run();
+  advance(10ms);
+  auto b = ask(pool, 0, 2);
+  run();
+  advance(10ms);
+  auto c = ask(pool, 5, 3);
+  run();
+  advance(100ms);
+  BOOST_TEST(has_error(a, error::overloaded));
+  BOOST_TEST(has_error(b, error::overloaded));
+  BOOST_TEST(has_error(c, error::overloaded));
+  BOOST_TEST(ms(a->at - start_time()) == 30);
+  BOOST_TEST(ms(b->at - start_time()) == 40);
+  BOOST_TEST(ms(c->at - start_time()) == 50);
+  BOOST_TEST(p->calls == 0);
+  BOOST_TEST(stats(pool).queue_timeouts == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_redispatched_task_does_not_wait_on_the_queue_timeout_again) {
+  p->react = [](int64_t x, int attempt) {
+    if (x == 7 && attempt == 0)
+      return reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms);
+    return reaction::reply_after(10ms);
+  };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.queue_timeout = 20ms;
+  auto pool = make_pool(cfg);
+  auto crashing = ask(pool, 7);
+  auto waiting = ask(pool, 1);
+  run();
+  advance(1ms);
+  BOOST_TEST(!control(pool, caf::make_message(pause_atom_v)));
+  // At 5 ms the worker crashes and task 7 goes back to the queue's front.
+  advance(29ms);
+  BOOST_TEST(has_error(waiting, error::overloaded));
+  BOOST_TEST(ms(waiting->at - start_time()) == 20);
+  BOOST_TEST(!crashing->done());
+  BOOST_TEST(!control(pool, caf::make_message(resume_atom_v)));
+  advance(10ms);
+  BOOST_TEST(has_value(crashing, 70));
+  auto s = stats(pool);
+  BOOST_TEST(s.redelivered == 1u);
+  BOOST_TEST(s.queue_timeouts == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(timer_messages_from_other_actors_change_nothing) {
   p->react = [](int64_t, int) { return reaction::never(); };
   worker_pool_config cfg;
@@ -982,6 +1062,12 @@ BOOST_AUTO_TEST_CASE(invalid_configs_are_refused_naming_the_field) {
   cfg = {};
   cfg.task_timeout = caf::timespan::zero();
   refused(cfg, "task_timeout");
+  cfg = {};
+  cfg.queue_timeout = caf::timespan::zero();
+  refused(cfg, "queue_timeout");
+  cfg = {};
+  cfg.queue_timeout = -1ms;
+  refused(cfg, "queue_timeout");
   cfg = {};
   cfg.max_in_flight_per_worker = 0;
   refused(cfg, "max_in_flight_per_worker");
