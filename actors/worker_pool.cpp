@@ -922,7 +922,9 @@ private:
     auto at = now();
     expire_queued(at);
     std::vector<uint64_t> stuck;
-    while (!running_.empty() && running_.first().deadline <= at) {
+    // Without a task timeout running tasks have no deadline (the timer is
+    // then for the queue's).
+    while (bounded_ && !running_.empty() && running_.first().deadline <= at) {
       auto key = running_.first_key();
       auto r = running_.take(key);
       ++stats_.timed_out;

@@ -432,6 +432,24 @@ BOOST_AUTO_TEST_CASE(tasks_waiting_past_the_queue_timeout_are_answered_and_never
   BOOST_TEST(s.queued == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(without_a_task_timeout_the_queue_timer_leaves_running_tasks_be) {
+  p->react = [](int64_t x, int) { return reaction::reply_after(x == 1 ? 50ms : 10ms); };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.queue_timeout = 10ms;
+  auto pool = make_pool(cfg);
+  auto slow = ask(pool, 1);
+  auto queued = ask(pool, 2);
+  run();
+  advance(10ms);
+  BOOST_TEST(has_error(queued, error::overloaded));
+  BOOST_TEST(!slow->done());
+  advance(40ms);
+  BOOST_TEST(has_value(slow, 10));
+  BOOST_TEST(ms(slow->at - start_time()) == 50);
+  BOOST_TEST(stats(pool).timed_out == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(the_queue_timeout_counts_from_each_arrival_in_every_priority) {
   worker_pool_config cfg;
   cfg.workers = 1;
@@ -1332,6 +1350,46 @@ BOOST_FIXTURE_TEST_CASE(every_caller_is_answered_exactly_once_under_random_crash
                                            << s.quarantined);
             BOOST_TEST(s.replaced > 50u);
             BOOST_TEST(s.completed + s.failed + s.quarantined == uint64_t(tasks));
+            BOOST_TEST(s.running == 0u);
+            BOOST_TEST(s.queued == 0u);
+          },
+          [&](caf::error& err) { BOOST_FAIL(fix.sys.render(err)); });
+  caf::anon_send_exit(*pool, caf::exit_reason::user_shutdown);
+}
+
+BOOST_FIXTURE_TEST_CASE(queue_timeouts_under_crashes_answer_every_caller_once,
+                        no_fixture) {
+  real_time_fixture fix{std::chrono::seconds(120)};
+  constexpr int64_t tasks = 20000;
+  auto seed = std::make_shared<std::atomic<uint64_t>>(0);
+  worker_pool_config cfg;
+  cfg.workers = 4;
+  cfg.queue_capacity = tasks;
+  cfg.max_redeliveries = 3;
+  cfg.queue_timeout = 2ms;
+  auto pool = spawn_worker_pool(fix.sys, cfg, [seed](caf::actor_system& sys) {
+    return sys.spawn(flaky_worker, seed);
+  });
+  BOOST_REQUIRE(pool);
+  std::atomic<int64_t> queue_timeouts{0};
+  client_load load{tasks};
+  load.on_error = [&](const caf::error& e) {
+    if (e == error::overloaded)
+      ++queue_timeouts;
+  };
+  load.start(fix.sys, *pool, 50);
+  BOOST_REQUIRE(load.done.wait_for(tasks, std::chrono::seconds(100)));
+  BOOST_TEST(load.not_answered_once() == 0);
+  BOOST_TEST(load.wrong_values == 0);
+  BOOST_TEST_MESSAGE("values " << load.values << ", queue timeouts " << queue_timeouts
+                               << ", errors " << load.errors);
+  caf::scoped_actor self{fix.sys};
+  self->request(*pool, caf::infinite, stats_atom_v)
+      .receive(
+          [&](worker_pool_stats& s) {
+            BOOST_TEST(s.queue_timeouts == uint64_t(queue_timeouts.load()));
+            BOOST_TEST(s.completed + s.failed + s.quarantined + s.queue_timeouts ==
+                       uint64_t(tasks));
             BOOST_TEST(s.running == 0u);
             BOOST_TEST(s.queued == 0u);
           },
