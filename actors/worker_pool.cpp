@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -708,6 +709,8 @@ private:
     }
     t.id = next_task_++;
     auto priority = t.priority;
+    // Tasks past the queue timeout leave before this one is counted in.
+    expire_due_queued();
     if (!paused_ && queued_ == 0) {
       // Nothing waits: straight to a worker with a free slot, if any.
       if (auto* w = take_idle()) {
@@ -734,6 +737,8 @@ private:
       answer(lowest->second.pop_front().to,
              caf::make_error(error::dropped, "worker_pool: dropped for newer work"));
       --queued_;
+      if (lowest->second.empty() && lowest->first != 0)
+        queue_.erase(std::next(lowest).base());
     }
     queue_[priority].push_back(std::move(t));
     ++queued_;
@@ -765,6 +770,7 @@ private:
   }
 
   void dispatch() {
+    expire_due_queued();
     while (!paused_ && queued_ > 0) {
       auto* w = take_idle();
       if (w == nullptr)
@@ -869,24 +875,36 @@ private:
     return result;
   }
 
-  // Keeps one timer pending for the earliest deadline: the first running
+  // Keeps a timer pending for the earliest deadline: the first running
   // task's or the queue's. A timer that fires early finds nothing due and
-  // arms again; one superseded by an earlier deadline is ignored.
+  // arms again. CAF's timers cannot be cancelled, so the pool remembers the
+  // ones pending and adds one only when the earliest deadline comes before
+  // all of them: a few at most, never one per task.
   void arm_timer() {
     if (closing_)
       return;
     auto next = queue_deadline();
     if (bounded_ && !running_.empty())
       next = std::min(next, running_.first().deadline);
-    if (next == time_point::max() || timer_at_ <= next)
+    if (next == time_point::max() || (!timers_.empty() && *timers_.begin() <= next))
       return;
-    timer_at_ = next;
+    timers_.insert(next);
     // The clock may block while its queue is full, so it is called without
     // the lock, as everything that reaches other threads.
     effect e{effect::timer, caf::actor_cast<caf::strong_actor_ptr>(timer_relay_)};
-    e.content = caf::make_message(expire_atom_v, ++timer_seq_);
+    e.content = caf::make_message(expire_atom_v,
+                                  static_cast<uint64_t>(next.time_since_epoch().count()));
     e.at = next;
     out_.push_back(std::move(e));
+  }
+
+  // Expires queued tasks already past the queue timeout, so that none starts
+  // late when a slot frees up before the timer's message arrives.
+  void expire_due_queued() {
+    if (queue_bounded_ && queued_ > 0 && queue_deadline() <= now()) {
+      expire_queued(now());
+      check_drain();
+    }
   }
 
   // Answers the queued tasks that waited past the queue timeout.
@@ -915,10 +933,11 @@ private:
     }
   }
 
-  void on_expire(uint64_t seq) {
-    if (seq != timer_seq_)
+  void on_expire(uint64_t stamp) {
+    auto i = timers_.find(time_point{time_point::duration{stamp}});
+    if (i == timers_.end())
       return;
-    timer_at_ = time_point::max();
+    timers_.erase(i);
     auto at = now();
     expire_queued(at);
     std::vector<uint64_t> stuck;
@@ -1217,16 +1236,15 @@ private:
   running_table running_;
   std::vector<reply_to> drain_waiters_;
   detail::subscriber_list subscribers_;
-  // Hands the pool its timer messages (only with a task timeout).
+  // Hands the pool its timer messages (only with a task or queue timeout).
   caf::actor timer_relay_;
   caf::actor_control_block* timer_relay_ctrl_ = nullptr;
   std::unordered_map<uint64_t, worker_entry> workers_;
   // One entry per free slot: worker ids, oldest free first. Entries of
   // workers that left or retire are skipped when popped.
   ring_queue<uint64_t> idle_;
-  // The pending timer's time (max: none).
-  time_point timer_at_ = time_point::max();
-  uint64_t timer_seq_ = 0;
+  // When the pending timers fire.
+  std::multiset<time_point> timers_;
   bool paused_ = false;
   bool closing_ = false;
   bool destroying_ = false;

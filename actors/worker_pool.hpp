@@ -68,8 +68,8 @@
 /// the factory if one was given, otherwise the pool continues with fewer
 /// workers, and with none left it exits with `error::shut_down`.
 ///
-/// Time comes from CAF's clock only: the task timeout uses one pool timer for
-/// the earliest deadline, not one timer per task.
+/// Time comes from CAF's clock only: the task and queue timeouts share a pool
+/// timer for the earliest deadline, not one timer per task.
 ///
 /// Like `caf::actor_pool`, the pool has no mailbox and no thread of its own:
 /// it handles each message inside `enqueue`, on the sender's thread, under a

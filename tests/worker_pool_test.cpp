@@ -450,6 +450,66 @@ BOOST_AUTO_TEST_CASE(without_a_task_timeout_the_queue_timer_leaves_running_tasks
   BOOST_TEST(stats(pool).timed_out == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_task_due_as_a_worker_frees_up_is_answered_not_run) {
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.queue_timeout = 10ms;
+  auto pool = make_pool(cfg);
+  auto first = ask(pool, 1);
+  auto due = ask(pool, 2);
+  run();
+  // At 10 ms the worker answers task 1 and task 2's wait ends.
+  advance(10ms);
+  BOOST_TEST(has_value(first, 10));
+  BOOST_TEST(has_error(due, error::overloaded));
+  advance(20ms);
+  BOOST_TEST(p->order == (std::vector<int64_t>{1}));
+}
+
+BOOST_AUTO_TEST_CASE(both_timeouts_keep_only_a_few_timers_pending) {
+  p->react = [](int64_t x, int) {
+    return x == 0 ? reaction::never() : reaction::reply_after(10ms);
+  };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.task_timeout = 1h;
+  cfg.queue_timeout = 5ms;
+  auto pool = make_pool(cfg);
+  ask(pool, 0);
+  run();
+  size_t most = 0;
+  for (int64_t i = 1; i <= 50; ++i) {
+    auto out = ask(pool, i);
+    run();
+    advance(5ms);
+    BOOST_TEST(has_error(out, error::overloaded));
+    most = std::max(most, sched.clock().schedule().size());
+  }
+  // The task timeout's timer and the queue's, not one per queued task.
+  BOOST_TEST(most <= 2u);
+  BOOST_TEST(stats(pool).queue_timeouts == 50u);
+}
+
+BOOST_AUTO_TEST_CASE(a_drain_waits_for_queue_timeouts_too) {
+  worker_pool_config cfg;
+  cfg.queue_timeout = 20ms;
+  auto pool = make_pool(cfg);
+  BOOST_TEST(!control(pool, caf::make_message(pause_atom_v)));
+  auto a = ask(pool, 1);
+  run();
+  auto drained = start<caf::error>([=](auto* self, auto done) {
+    self->request(pool, caf::infinite, drain_atom_v)
+        .then([=]() { done(caf::error{}); }, [=](caf::error& err) { done(err); });
+  });
+  run();
+  BOOST_TEST(!drained->done());
+  advance(20ms);
+  BOOST_TEST(has_error(a, error::overloaded));
+  BOOST_REQUIRE(drained->done());
+  BOOST_TEST(!*drained->value);
+  BOOST_TEST(ms(drained->at - start_time()) == 20);
+}
+
 BOOST_AUTO_TEST_CASE(the_queue_timeout_counts_from_each_arrival_in_every_priority) {
   worker_pool_config cfg;
   cfg.workers = 1;
@@ -1381,6 +1441,7 @@ BOOST_FIXTURE_TEST_CASE(queue_timeouts_under_crashes_answer_every_caller_once,
   BOOST_REQUIRE(load.done.wait_for(tasks, std::chrono::seconds(100)));
   BOOST_TEST(load.not_answered_once() == 0);
   BOOST_TEST(load.wrong_values == 0);
+  BOOST_TEST(queue_timeouts > 0);
   BOOST_TEST_MESSAGE("values " << load.values << ", queue timeouts " << queue_timeouts
                                << ", errors " << load.errors);
   caf::scoped_actor self{fix.sys};
