@@ -1379,100 +1379,100 @@ struct client_load {
 
 struct no_fixture {};
 
+using stress_worker = caf::behavior (*)(caf::event_based_actor*,
+                                        std::shared_ptr<std::atomic<uint64_t>>);
+
+/// A pool whose factory makes `worker`s, each with its own random seed.
+caf::actor spawn_stress_pool(caf::actor_system& sys, worker_pool_config cfg,
+                             stress_worker worker) {
+  auto seed = std::make_shared<std::atomic<uint64_t>>(0);
+  auto pool = spawn_worker_pool(
+      sys, cfg, [seed, worker](caf::actor_system& s) { return s.spawn(worker, seed); });
+  BOOST_REQUIRE(pool);
+  return *pool;
+}
+
+/// The pool's stats, asked from a blocking actor.
+worker_pool_stats final_stats(caf::actor_system& sys, const caf::actor& pool) {
+  worker_pool_stats result;
+  caf::scoped_actor self{sys};
+  self->request(pool, caf::infinite, stats_atom_v)
+      .receive([&](worker_pool_stats& s) { result = s; },
+               [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
+  return result;
+}
+
 BOOST_FIXTURE_TEST_CASE(every_caller_is_answered_exactly_once_under_random_crashes,
                         no_fixture) {
   real_time_fixture fix{std::chrono::seconds(120)};
   constexpr int64_t tasks = 100000;
-  auto seed = std::make_shared<std::atomic<uint64_t>>(0);
   worker_pool_config cfg;
   cfg.workers = 4;
   cfg.max_in_flight_per_worker = 2;
   cfg.queue_capacity = tasks;
   cfg.max_redeliveries = 3;
-  auto pool = spawn_worker_pool(fix.sys, cfg, [seed](caf::actor_system& sys) {
-    return sys.spawn(flaky_worker, seed);
-  });
-  BOOST_REQUIRE(pool);
+  auto pool = spawn_stress_pool(fix.sys, cfg, flaky_worker);
   client_load load{tasks};
-  load.start(fix.sys, *pool, 50);
+  load.start(fix.sys, pool, 50);
   BOOST_REQUIRE(load.done.wait_for(tasks, std::chrono::seconds(100)));
   BOOST_TEST(load.not_answered_once() == 0);
   BOOST_TEST(load.wrong_values == 0);
   BOOST_TEST_MESSAGE("values " << load.values << ", errors " << load.errors);
   // Crashes are re-dispatched: nearly every task got a value.
   BOOST_TEST(load.values > tasks * 99 / 100);
-  caf::scoped_actor self{fix.sys};
-  self->request(*pool, caf::infinite, stats_atom_v)
-      .receive(
-          [&](worker_pool_stats& s) {
-            BOOST_TEST_MESSAGE("replaced " << s.replaced << ", redelivered "
-                                           << s.redelivered << ", quarantined "
-                                           << s.quarantined);
-            BOOST_TEST(s.replaced > 50u);
-            BOOST_TEST(s.completed + s.failed + s.quarantined == uint64_t(tasks));
-            BOOST_TEST(s.running == 0u);
-            BOOST_TEST(s.queued == 0u);
-          },
-          [&](caf::error& err) { BOOST_FAIL(fix.sys.render(err)); });
-  caf::anon_send_exit(*pool, caf::exit_reason::user_shutdown);
+  auto s = final_stats(fix.sys, pool);
+  BOOST_TEST_MESSAGE("replaced " << s.replaced << ", redelivered " << s.redelivered
+                                 << ", quarantined " << s.quarantined);
+  BOOST_TEST(s.replaced > 50u);
+  BOOST_TEST(s.completed + s.failed + s.quarantined == uint64_t(tasks));
+  BOOST_TEST(s.running == 0u);
+  BOOST_TEST(s.queued == 0u);
+  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
 }
 
 BOOST_FIXTURE_TEST_CASE(queue_timeouts_under_crashes_answer_every_caller_once,
                         no_fixture) {
   real_time_fixture fix{std::chrono::seconds(120)};
   constexpr int64_t tasks = 20000;
-  auto seed = std::make_shared<std::atomic<uint64_t>>(0);
   worker_pool_config cfg;
   cfg.workers = 4;
   cfg.queue_capacity = tasks;
   cfg.max_redeliveries = 3;
   cfg.queue_timeout = 2ms;
-  auto pool = spawn_worker_pool(fix.sys, cfg, [seed](caf::actor_system& sys) {
-    return sys.spawn(flaky_worker, seed);
-  });
-  BOOST_REQUIRE(pool);
+  auto pool = spawn_stress_pool(fix.sys, cfg, flaky_worker);
   std::atomic<int64_t> queue_timeouts{0};
   client_load load{tasks};
   load.on_error = [&](const caf::error& e) {
     if (e == error::overloaded)
       ++queue_timeouts;
   };
-  load.start(fix.sys, *pool, 50);
+  load.start(fix.sys, pool, 50);
   BOOST_REQUIRE(load.done.wait_for(tasks, std::chrono::seconds(100)));
   BOOST_TEST(load.not_answered_once() == 0);
   BOOST_TEST(load.wrong_values == 0);
   BOOST_TEST(queue_timeouts > 0);
   BOOST_TEST_MESSAGE("values " << load.values << ", queue timeouts " << queue_timeouts
                                << ", errors " << load.errors);
-  caf::scoped_actor self{fix.sys};
-  self->request(*pool, caf::infinite, stats_atom_v)
-      .receive(
-          [&](worker_pool_stats& s) {
-            BOOST_TEST(s.queue_timeouts == uint64_t(queue_timeouts.load()));
-            BOOST_TEST(s.completed + s.failed + s.quarantined + s.queue_timeouts ==
-                       uint64_t(tasks));
-            BOOST_TEST(s.running == 0u);
-            BOOST_TEST(s.queued == 0u);
-          },
-          [&](caf::error& err) { BOOST_FAIL(fix.sys.render(err)); });
-  caf::anon_send_exit(*pool, caf::exit_reason::user_shutdown);
+  auto s = final_stats(fix.sys, pool);
+  BOOST_TEST(s.queue_timeouts == uint64_t(queue_timeouts.load()));
+  BOOST_TEST(s.completed + s.failed + s.quarantined + s.queue_timeouts ==
+             uint64_t(tasks));
+  BOOST_TEST(s.running == 0u);
+  BOOST_TEST(s.queued == 0u);
+  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
 }
 
 BOOST_FIXTURE_TEST_CASE(shutdown_and_timeouts_under_load_answer_every_caller_once,
                         no_fixture) {
   real_time_fixture fix{std::chrono::seconds(120)};
   constexpr int64_t tasks = 20000;
-  auto seed = std::make_shared<std::atomic<uint64_t>>(0);
   worker_pool_config cfg;
   cfg.workers = 4;
   cfg.max_in_flight_per_worker = 2;
   cfg.queue_capacity = tasks;
   cfg.max_redeliveries = 1;
   cfg.task_timeout = 50ms;
-  auto pool = spawn_worker_pool(fix.sys, cfg, [seed](caf::actor_system& sys) {
-    return sys.spawn(racy_worker, seed);
-  });
-  BOOST_REQUIRE(pool);
+  auto pool = spawn_stress_pool(fix.sys, cfg, racy_worker);
   std::atomic<int64_t> timeouts{0}, shut{0}, other{0};
   client_load load{tasks};
   load.on_error = [&](const caf::error& e) {
@@ -1483,10 +1483,10 @@ BOOST_FIXTURE_TEST_CASE(shutdown_and_timeouts_under_load_answer_every_caller_onc
     else if (e != caf::sec::runtime_error)
       ++other;
   };
-  load.start(fix.sys, *pool, 20);
+  load.start(fix.sys, pool, 20);
   // Shut down in the middle of the load.
   BOOST_REQUIRE(load.done.wait_for(tasks / 2, std::chrono::seconds(60)));
-  caf::anon_send(*pool, shutdown_atom_v);
+  caf::anon_send(pool, shutdown_atom_v);
   BOOST_REQUIRE(load.done.wait_for(tasks, std::chrono::seconds(60)));
   BOOST_TEST(load.not_answered_once() == 0);
   BOOST_TEST(load.wrong_values == 0);
