@@ -123,8 +123,13 @@ caf::behavior window_driver_impl(caf::event_based_actor* self, caf::actor target
 }
 
 caf::actor make_actorkit_pool(caf::actor_system& sys, worker_factory f,
-                              size_t per_worker = 1, size_t redeliveries = 2) {
+                              size_t per_worker = 1, size_t redeliveries = 2,
+                              bool timeouts = false) {
   worker_pool_config cfg;
+  if (timeouts) {
+    cfg.task_timeout = std::chrono::hours(1);
+    cfg.queue_timeout = std::chrono::hours(1);
+  }
   cfg.max_redeliveries = redeliveries;
   cfg.workers = workers;
   cfg.max_in_flight_per_worker = per_worker;
@@ -161,6 +166,13 @@ void uniform_actorkit(benchmark::State& state) {
   auto& sys = sys_pool().get(state.range(0));
   auto pool = make_actorkit_pool(sys, make_worker_factory(echo_impl), 1,
                                  static_cast<size_t>(state.range(1)));
+  run_batches(state, sys, pool, uniform_batch);
+}
+
+// Both timeouts set (never reached): the cost of the deadlines and the timer.
+void uniform_actorkit_timeouts(benchmark::State& state) {
+  auto& sys = sys_pool().get(state.range(0));
+  auto pool = make_actorkit_pool(sys, make_worker_factory(echo_impl), 1, 2, true);
   run_batches(state, sys, pool, uniform_batch);
 }
 
@@ -391,6 +403,9 @@ void memory_args(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(uniform_actorkit)->Name("uniform/worker_pool")->Apply(uniform_pool_args);
+BENCHMARK(uniform_actorkit_timeouts)
+    ->Name("uniform/worker_pool_timeouts")
+    ->Apply(sched_args);
 BENCHMARK(uniform_caf_pool)->Name("uniform/caf_actor_pool")->Apply(sched_args);
 #ifdef ACTORKIT_BENCH_ASIO
 BENCHMARK(uniform_asio)->Name("uniform/asio_thread_pool")->UseRealTime();
