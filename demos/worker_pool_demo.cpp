@@ -5,8 +5,10 @@
 // workers print how many fetches are in flight (never more than three) and the
 // whole batch takes about ceil(20 / 3) x 100 ms. Then a worker crashes in the
 // middle of a fetch: the pool replaces it and runs the fetch again on another
-// worker. Last, a worker gets stuck: after the task timeout its caller is
-// answered, the worker is killed and a fresh one takes over.
+// worker. Then a worker gets stuck: after the task timeout its caller is
+// answered, the worker is killed and a fresh one takes over. Last, a backlog
+// meets a queue timeout: fetches that could not start in time are answered
+// `overloaded` without running.
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -167,6 +169,32 @@ void worker_pool_scenario(caf::actor_system& sys) {
   std::cout << "  the pool keeps working: " << (after ? after->size() : 0)
             << " more users fetched\n";
   self->send(*pool, actorkit::shutdown_atom_v);
+
+  std::cout << "\nA backlog of 12 fetches for 3 workers (queue timeout 250 ms)\n";
+  cfg.queue_timeout = 250ms;
+  auto bulkhead = actorkit::spawn_worker_pool(
+      sys, cfg, [&env](caf::actor_system& s) { return s.spawn(fetch_worker, &env); });
+  if (!bulkhead)
+    return;
+  t0 = steady::now();
+  auto backlog =
+      actorkit::execute_all_settled<std::string>(self, *bulkhead, fetches(40, 51));
+  size_t fetched = 0;
+  caf::error refused;
+  for (auto& x : backlog)
+    if (x)
+      ++fetched;
+    else
+      refused = x.error();
+  std::cout << "  fetched " << fetched << " in " << ms_since(t0) << " ms; "
+            << backlog.size() - fetched
+            << " could not start within 250 ms and were answered without running";
+  if (refused)
+    std::cout << ": " << sys.render(refused);
+  std::cout << "\n";
+  s = stats_of(self, *bulkhead);
+  std::cout << "  queue timeouts: " << s.queue_timeouts << "\n";
+  self->send(*bulkhead, actorkit::shutdown_atom_v);
 }
 
 #ifndef ACTORKIT_TOUR
