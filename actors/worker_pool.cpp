@@ -939,6 +939,9 @@ private:
       return;
     timers_.erase(i);
     auto at = now();
+    // Entries already due are forgotten too, so that one timer message that
+    // went missing can never keep the pool from arming again.
+    timers_.erase(timers_.begin(), timers_.upper_bound(at));
     expire_queued(at);
     std::vector<uint64_t> stuck;
     // Without a task timeout running tasks have no deadline (the timer is
