@@ -130,6 +130,14 @@ struct fixture : virtual_time_fixture {
     return *pool;
   }
 
+  /// A pool of one worker with the given queue timeout.
+  caf::actor queue_pool(caf::timespan queue_timeout) {
+    worker_pool_config cfg;
+    cfg.workers = 1;
+    cfg.queue_timeout = queue_timeout;
+    return make_pool(cfg);
+  }
+
   caf::actor make_pool(size_t workers) {
     worker_pool_config cfg;
     cfg.workers = workers;
@@ -434,10 +442,7 @@ BOOST_AUTO_TEST_CASE(tasks_waiting_past_the_queue_timeout_are_answered_and_never
 
 BOOST_AUTO_TEST_CASE(without_a_task_timeout_the_queue_timer_leaves_running_tasks_be) {
   p->react = [](int64_t x, int) { return reaction::reply_after(x == 1 ? 50ms : 10ms); };
-  worker_pool_config cfg;
-  cfg.workers = 1;
-  cfg.queue_timeout = 10ms;
-  auto pool = make_pool(cfg);
+  auto pool = queue_pool(10ms);
   auto slow = ask(pool, 1);
   auto queued = ask(pool, 2);
   run();
@@ -451,10 +456,7 @@ BOOST_AUTO_TEST_CASE(without_a_task_timeout_the_queue_timer_leaves_running_tasks
 }
 
 BOOST_AUTO_TEST_CASE(a_task_due_as_a_worker_frees_up_is_answered_not_run) {
-  worker_pool_config cfg;
-  cfg.workers = 1;
-  cfg.queue_timeout = 10ms;
-  auto pool = make_pool(cfg);
+  auto pool = queue_pool(10ms);
   auto first = ask(pool, 1);
   auto due = ask(pool, 2);
   run();
@@ -511,10 +513,7 @@ BOOST_AUTO_TEST_CASE(a_drain_waits_for_queue_timeouts_too) {
 }
 
 BOOST_AUTO_TEST_CASE(the_queue_timeout_counts_from_each_arrival_in_every_priority) {
-  worker_pool_config cfg;
-  cfg.workers = 1;
-  cfg.queue_timeout = 30ms;
-  auto pool = make_pool(cfg);
+  auto pool = queue_pool(30ms);
   BOOST_TEST(!control(pool, caf::make_message(pause_atom_v)));
   auto a = ask(pool, 5, 1);
   run();
@@ -541,10 +540,7 @@ BOOST_AUTO_TEST_CASE(a_redispatched_task_does_not_wait_on_the_queue_timeout_agai
       return reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms);
     return reaction::reply_after(10ms);
   };
-  worker_pool_config cfg;
-  cfg.workers = 1;
-  cfg.queue_timeout = 20ms;
-  auto pool = make_pool(cfg);
+  auto pool = queue_pool(20ms);
   auto crashing = ask(pool, 7);
   auto waiting = ask(pool, 1);
   run();
@@ -1357,6 +1353,16 @@ struct client_load {
       });
   }
 
+  /// Runs the whole load from `clients` callers and checks that every task
+  /// was answered exactly once, with the right value if with a value.
+  void run_checked(caf::actor_system& sys, const caf::actor& pool, int64_t clients) {
+    start(sys, pool, clients);
+    BOOST_REQUIRE(
+        done.wait_for(static_cast<int64_t>(answers.size()), std::chrono::seconds(100)));
+    BOOST_TEST(not_answered_once() == 0);
+    BOOST_TEST(wrong_values == 0);
+  }
+
   /// Tasks answered other than exactly once.
   int not_answered_once() const {
     int n = 0;
@@ -1392,14 +1398,20 @@ caf::actor spawn_stress_pool(caf::actor_system& sys, worker_pool_config cfg,
   return *pool;
 }
 
-/// The pool's stats, asked from a blocking actor.
-worker_pool_stats final_stats(caf::actor_system& sys, const caf::actor& pool) {
-  worker_pool_stats result;
+/// The pool's stats once the load is over, checked to account for each of
+/// the `tasks` exactly once with nothing left queued or running.
+worker_pool_stats final_stats(caf::actor_system& sys, const caf::actor& pool,
+                              int64_t tasks) {
+  worker_pool_stats s;
   caf::scoped_actor self{sys};
   self->request(pool, caf::infinite, stats_atom_v)
-      .receive([&](worker_pool_stats& s) { result = s; },
+      .receive([&](worker_pool_stats& x) { s = x; },
                [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
-  return result;
+  BOOST_TEST(s.completed + s.failed + s.quarantined + s.queue_timeouts ==
+             uint64_t(tasks));
+  BOOST_TEST(s.running == 0u);
+  BOOST_TEST(s.queued == 0u);
+  return s;
 }
 
 BOOST_FIXTURE_TEST_CASE(every_caller_is_answered_exactly_once_under_random_crashes,
@@ -1413,20 +1425,15 @@ BOOST_FIXTURE_TEST_CASE(every_caller_is_answered_exactly_once_under_random_crash
   cfg.max_redeliveries = 3;
   auto pool = spawn_stress_pool(fix.sys, cfg, flaky_worker);
   client_load load{tasks};
-  load.start(fix.sys, pool, 50);
-  BOOST_REQUIRE(load.done.wait_for(tasks, std::chrono::seconds(100)));
-  BOOST_TEST(load.not_answered_once() == 0);
-  BOOST_TEST(load.wrong_values == 0);
+  load.run_checked(fix.sys, pool, 50);
   BOOST_TEST_MESSAGE("values " << load.values << ", errors " << load.errors);
   // Crashes are re-dispatched: nearly every task got a value.
   BOOST_TEST(load.values > tasks * 99 / 100);
-  auto s = final_stats(fix.sys, pool);
+  auto s = final_stats(fix.sys, pool, tasks);
   BOOST_TEST_MESSAGE("replaced " << s.replaced << ", redelivered " << s.redelivered
                                  << ", quarantined " << s.quarantined);
   BOOST_TEST(s.replaced > 50u);
-  BOOST_TEST(s.completed + s.failed + s.quarantined == uint64_t(tasks));
-  BOOST_TEST(s.running == 0u);
-  BOOST_TEST(s.queued == 0u);
+  BOOST_TEST(s.queue_timeouts == 0u);
   caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
 }
 
@@ -1446,19 +1453,12 @@ BOOST_FIXTURE_TEST_CASE(queue_timeouts_under_crashes_answer_every_caller_once,
     if (e == error::overloaded)
       ++queue_timeouts;
   };
-  load.start(fix.sys, pool, 50);
-  BOOST_REQUIRE(load.done.wait_for(tasks, std::chrono::seconds(100)));
-  BOOST_TEST(load.not_answered_once() == 0);
-  BOOST_TEST(load.wrong_values == 0);
+  load.run_checked(fix.sys, pool, 50);
   BOOST_TEST(queue_timeouts > 0);
   BOOST_TEST_MESSAGE("values " << load.values << ", queue timeouts " << queue_timeouts
                                << ", errors " << load.errors);
-  auto s = final_stats(fix.sys, pool);
+  auto s = final_stats(fix.sys, pool, tasks);
   BOOST_TEST(s.queue_timeouts == uint64_t(queue_timeouts.load()));
-  BOOST_TEST(s.completed + s.failed + s.quarantined + s.queue_timeouts ==
-             uint64_t(tasks));
-  BOOST_TEST(s.running == 0u);
-  BOOST_TEST(s.queued == 0u);
   caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
 }
 
@@ -1519,10 +1519,7 @@ BOOST_FIXTURE_TEST_CASE(a_pool_of_pools_answers_every_caller_once, no_fixture) {
   auto outer = spawn_worker_pool(fix.sys, outer_cfg, inner);
   BOOST_REQUIRE(outer);
   client_load load{tasks};
-  load.start(fix.sys, *outer, 20);
-  BOOST_REQUIRE(load.done.wait_for(tasks, std::chrono::seconds(100)));
-  BOOST_TEST(load.not_answered_once() == 0);
-  BOOST_TEST(load.wrong_values == 0);
+  load.run_checked(fix.sys, *outer, 20);
   // The outer pool never overfills an inner one: 16 per inner pool fit in
   // its 3 running and 64 queued.
   BOOST_TEST(load.values > tasks * 99 / 100);
