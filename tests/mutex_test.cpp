@@ -57,18 +57,24 @@ struct fixture : virtual_time_fixture {
     });
   }
 
-  /// Releases `l` (from a separate actor) and returns the answer: no error
-  /// for a release that succeeded.
-  caf::error release(lease l, mutex_actor m = {}) {
+  /// Sends `xs...` to `m` (the fixture's mutex if null) from a separate
+  /// actor and returns the answer to a void request: no error on success.
+  template <class... Ts>
+  caf::error ask_void(mutex_actor m, Ts... xs) {
     if (!m)
       m = mtx;
     auto out = start<caf::error>([=](auto* self, auto done) {
-      self->request(m, caf::infinite, release_atom_v, l)
+      self->request(m, caf::infinite, xs...)
           .then([done]() { done(caf::error{}); }, [done](caf::error& e) { done(e); });
     });
     run();
     BOOST_REQUIRE(out->done());
     return *out->value;
+  }
+
+  /// Releases `l` and returns the answer.
+  caf::error release(lease l, mutex_actor m = {}) {
+    return ask_void(m, release_atom_v, l);
   }
 
   mutex_stats stats(mutex_actor m = {}) {
@@ -87,15 +93,7 @@ struct fixture : virtual_time_fixture {
   /// Sends (subscribe_atom or unsubscribe_atom, who) and returns the answer.
   template <class Atom>
   caf::error subscription(Atom atom, caf::actor who, mutex_actor m = {}) {
-    if (!m)
-      m = mtx;
-    auto out = start<caf::error>([=](auto* self, auto done) {
-      self->request(m, caf::infinite, atom, who)
-          .then([done]() { done(caf::error{}); }, [done](caf::error& e) { done(e); });
-    });
-    run();
-    BOOST_REQUIRE(out->done());
-    return *out->value;
+    return ask_void(m, atom, who);
   }
 
   static lease held(const std::shared_ptr<outcome<lease_result>>& x) {
