@@ -45,6 +45,8 @@ struct worker_pool_stats {
   /// Queued tasks answered `error::overloaded` after waiting longer than
   /// the queue timeout.
   uint64_t queue_timeouts = 0;
+  /// Queued tasks answered `error::dropped` by (clear_atom).
+  uint64_t cleared = 0;
   /// Workers started to replace crashed or stuck ones.
   uint64_t replaced = 0;
   /// Time from arrival to dispatch: median, 90th and 99th percentile.
@@ -57,8 +59,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_pool_stats& x) {
   return f(caf::meta::type_name("worker_pool_stats"), x.workers, x.queued, x.running,
            x.completed, x.failed, x.timed_out, x.redelivered, x.quarantined, x.rejected,
-           x.dropped, x.queue_timeouts, x.replaced, x.wait_p50, x.wait_p90, x.wait_p99,
-           x.run_p50, x.run_p90, x.run_p99);
+           x.dropped, x.queue_timeouts, x.cleared, x.replaced, x.wait_p50, x.wait_p90,
+           x.wait_p99, x.run_p50, x.run_p90, x.run_p99);
 }
 
 /// What changed in a worker pool; see worker_pool_event.
@@ -77,6 +79,8 @@ enum class pool_event : uint8_t {
   paused,
   /// Dispatch was resumed.
   resumed,
+  /// The queue was cleared; `task` holds how many tasks it held.
+  cleared,
   /// The pool exited (`reason`: empty for a shutdown).
   stopped,
 };
@@ -89,7 +93,8 @@ struct worker_pool_event {
   pool_event kind = pool_event::worker_replaced;
   /// Workers in the pool after the change.
   uint64_t workers = 0;
-  /// The task concerned (its arrival number), for task events.
+  /// The task concerned (its arrival number), for task events; for
+  /// `cleared`, how many queued tasks were answered.
   uint64_t task = 0;
   /// The error behind the change, rendered; empty if none.
   std::string reason;
@@ -133,6 +138,7 @@ CAF_ADD_ATOM(actorkit, actorkit, resume_atom, "ak_resume")
 CAF_ADD_ATOM(actorkit, actorkit, drain_atom, "ak_drain")
 CAF_ADD_ATOM(actorkit, actorkit, shutdown_atom, "ak_shutdn")
 CAF_ADD_ATOM(actorkit, actorkit, expire_atom, "ak_expire")
+CAF_ADD_ATOM(actorkit, actorkit, clear_atom, "ak_clear")
 CAF_ADD_TYPE_ID(actorkit, (actorkit::worker_pool_stats))
 CAF_ADD_ATOM(actorkit, actorkit, subscribe_atom, "ak_subscr")
 CAF_ADD_ATOM(actorkit, actorkit, unsubscribe_atom, "ak_unsub")

@@ -610,6 +610,7 @@ private:
     case pause_atom::uint_value():
     case resume_atom::uint_value():
     case drain_atom::uint_value():
+    case clear_atom::uint_value():
     case shutdown_atom::uint_value():
     case stats_atom::uint_value():
       return xs.size() != 1;
@@ -669,6 +670,9 @@ private:
             caf::make_error(error::overloaded, "worker_pool: too many drain requests"));
       else
         drain_waiters_.push_back(take_reply_to(what));
+      break;
+    case clear_atom::uint_value():
+      answer(take_reply_to(what), caf::make_message(clear_queue()));
       break;
     case shutdown_atom::uint_value():
       log_->info("worker_pool: shutting down");
@@ -1155,6 +1159,26 @@ private:
     return caf::none;
   }
 
+  // Answers every queued task `error::dropped`; running tasks go on. Returns
+  // how many tasks were queued.
+  uint64_t clear_queue() {
+    uint64_t n = queued_;
+    for (auto& kvp : queue_)
+      kvp.second.for_each([&](task& t) {
+        answer(std::move(t.to),
+               caf::make_error(error::dropped, "worker_pool: queue cleared"));
+      });
+    queue_.clear();
+    queued_ = 0;
+    if (n > 0) {
+      stats_.cleared += n;
+      log_->info("worker_pool: queue cleared ({} tasks)", n);
+      publish(pool_event::cleared, n);
+      check_drain();
+    }
+    return n;
+  }
+
   void check_drain() {
     if (drain_waiters_.empty() || queued_ > 0 || !running_.empty())
       return;
@@ -1292,6 +1316,8 @@ const char* to_string(pool_event x) {
     return "paused";
   case pool_event::resumed:
     return "resumed";
+  case pool_event::cleared:
+    return "cleared";
   case pool_event::stopped:
     return "stopped";
   }

@@ -11,6 +11,9 @@
 ///   (pause_atom) / (resume_atom)            -> void   stop / restart dispatch
 ///   (drain_atom)                            -> void   once nothing is queued
 ///                                                     and nothing runs
+///   (clear_atom)                            -> uint64_t  answers every queued
+///                                              task `error::dropped` (running
+///                                              ones go on); how many there were
 ///   (shutdown_atom)                         -> void   answers every caller,
 ///                                                     then the pool exits
 ///   (stats_atom)                            -> worker_pool_stats
@@ -20,7 +23,8 @@
 ///                                              every change: worker
 ///                                              replaced or lost, task timed
 ///                                              out or quarantined, resized,
-///                                              paused, resumed, stopped.
+///                                              paused, resumed, cleared,
+///                                              stopped.
 ///                                              Dead subscribers are dropped.
 ///   (unsubscribe_atom, caf::actor who)      -> void
 ///   (expire_atom, uint64_t)                 the pool's own timer; ignored
@@ -42,6 +46,7 @@
 /// - `error::overloaded` when the queue is full (overflow_policy::reject_newest),
 ///   or `error::dropped` for the oldest queued task of the lowest priority when
 ///   a new one pushes it out (overflow_policy::drop_oldest);
+/// - `error::dropped` when (clear_atom) empties the queue it waits in;
 /// - `error::overloaded` when it waited in the queue longer than
 ///   `queue_timeout` without starting (it never runs then);
 /// - `caf::sec::request_timeout` when the task ran longer than `task_timeout`;

@@ -191,6 +191,16 @@ struct fixture : virtual_time_fixture {
     return out;
   }
 
+  // How many queued tasks (clear_atom) answered.
+  uint64_t clear(caf::actor pool) {
+    auto out = start<uint64_t>([=](auto* self, auto done) {
+      self->request(pool, caf::infinite, clear_atom_v).then([=](uint64_t n) { done(n); });
+    });
+    run();
+    BOOST_REQUIRE(out->done());
+    return *out->value;
+  }
+
   worker_pool_stats stats(caf::actor pool) {
     auto out = start<worker_pool_stats>([=](auto* self, auto done) {
       self->request(pool, caf::infinite, stats_atom_v).then([=](worker_pool_stats& s) {
@@ -1041,6 +1051,70 @@ BOOST_AUTO_TEST_CASE(drain_answers_once_nothing_is_queued_or_running) {
   BOOST_REQUIRE(drained->done());
   BOOST_TEST(!*drained->value);
   BOOST_TEST(ms(drained->at - start_time()) == 30);
+}
+
+BOOST_AUTO_TEST_CASE(clear_answers_the_queued_callers_and_running_tasks_finish) {
+  auto pool = make_pool(2);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 5; ++i)
+    outs.push_back(ask(pool, i));
+  run();
+  // Tasks 0 and 1 run; 2, 3 and 4 were queued and are answered at once.
+  BOOST_TEST(clear(pool) == 3u);
+  for (size_t i = 2; i < 5; ++i) {
+    BOOST_TEST(has_error(outs[i], error::dropped));
+    BOOST_TEST(ms(outs[i]->at - start_time()) == 0);
+  }
+  BOOST_TEST(!outs[0]->done());
+  advance(10ms);
+  BOOST_TEST(has_value(outs[0], 0));
+  BOOST_TEST(has_value(outs[1], 10));
+  BOOST_TEST(p->calls == 2);
+  // The pool goes on taking work.
+  auto later = ask(pool, 7);
+  run();
+  advance(10ms);
+  BOOST_TEST(has_value(later, 70));
+  auto s = stats(pool);
+  BOOST_TEST(s.cleared == 3u);
+  BOOST_TEST(s.dropped == 0u);
+  BOOST_TEST(s.completed == 3u);
+  BOOST_TEST(s.queued == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(clear_while_paused_releases_a_drain_and_tells_subscribers) {
+  auto pool = make_pool(2);
+  auto events = std::make_shared<std::vector<worker_pool_event>>();
+  auto listener = spawn([events](caf::event_based_actor*) -> caf::behavior {
+    return {[events](worker_pool_event& ev) { events->push_back(std::move(ev)); }};
+  });
+  BOOST_TEST(!control(pool, caf::make_message(subscribe_atom_v, listener)));
+  // An empty queue: nothing to clear.
+  BOOST_TEST(clear(pool) == 0u);
+  BOOST_TEST(!control(pool, caf::make_message(pause_atom_v)));
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 4; ++i)
+    outs.push_back(ask(pool, static_cast<int32_t>(i), i));
+  auto drained = start<caf::error>([=](auto* self, auto done) {
+    self->request(pool, caf::infinite, drain_atom_v)
+        .then([=]() { done(caf::error{}); }, [=](caf::error& err) { done(err); });
+  });
+  run();
+  BOOST_TEST(!drained->done());
+  BOOST_TEST(clear(pool) == 4u);
+  for (auto& out : outs)
+    BOOST_TEST(has_error(out, error::dropped));
+  BOOST_REQUIRE(drained->done());
+  BOOST_TEST(!*drained->value);
+  BOOST_TEST(p->calls == 0);
+  std::vector<std::string> kinds;
+  for (auto& ev : *events)
+    kinds.emplace_back(to_string(ev.kind));
+  // Clearing the empty queue changed nothing and told nobody.
+  std::vector<std::string> expected{"paused", "cleared"};
+  BOOST_TEST(kinds == expected, boost::test_tools::per_element());
+  BOOST_REQUIRE(events->size() == expected.size());
+  BOOST_TEST((*events)[1].task == 4u);
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_answers_every_queued_and_running_caller) {
