@@ -12,6 +12,7 @@
 
 #include <caf/actor_config.hpp>
 #include <caf/actor_control_block.hpp>
+#include <caf/blocking_actor.hpp>
 #include <caf/default_attachable.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
@@ -350,7 +351,28 @@ private:
   std::vector<caf::timespan> xs_;
 };
 
-using detail::is_terminated;
+enum class liveness { alive, dying, unknown };
+
+/// Whether actor `x` is terminating or gone. CAF closes an actor's mailbox,
+/// bouncing the requests in it, before it sets the terminated flag, so a
+/// closed mailbox counts as dying. Actors without a mailbox of their own
+/// (proxies of remote actors, pools) show only their flags: `unknown` unless
+/// those say that it is terminating.
+liveness liveness_of(caf::abstract_actor* x) {
+  if (x->getf(caf::abstract_actor::is_terminated_flag |
+              caf::abstract_actor::is_shutting_down_flag |
+              caf::abstract_actor::is_cleaned_up_flag))
+    return liveness::dying;
+  if (auto* s = dynamic_cast<caf::scheduled_actor*>(x))
+    return s->mailbox().closed() ? liveness::dying : liveness::alive;
+  if (auto* b = dynamic_cast<caf::blocking_actor*>(x))
+    return b->mailbox().closed() ? liveness::dying : liveness::alive;
+  return liveness::unknown;
+}
+
+bool is_error(const caf::mailbox_element& x) {
+  return x.content().type_token() == caf::make_type_token<caf::error>();
+}
 
 template <class Atom, class... Ts>
 bool is(const caf::type_erased_tuple& xs) {
@@ -406,6 +428,14 @@ public:
   }
 
   void enqueue(caf::mailbox_element_ptr what, caf::execution_unit* eu) override {
+    // An error answer from an actor that is already terminating (a worker
+    // answering its requests from its exit path) loses its sender, as a
+    // bounce from a closed mailbox has none: see on_reply. This is judged
+    // here, on the answering thread: when the pool handles the answer, a
+    // worker that answered while alive may have died since.
+    if (what->sender && what->mid.is_response() && is_error(*what) &&
+        liveness_of(what->sender->get()) == liveness::dying)
+      what->sender = nullptr;
     inbox_.push(std::move(what));
     drain(eu);
   }
@@ -816,24 +846,30 @@ private:
     if (ri == nullptr)
       return; // late answer of a task that timed out or was re-dispatched
     auto worker_id = ri->worker;
-    auto& xs = what->content();
-    bool is_error = xs.type_token() == caf::make_type_token<caf::error>();
-    if (is_error) {
+    bool failed = is_error(*what);
+    if (failed && !what->sender) {
+      // An error without a sender is a request bounced by a closed mailbox,
+      // or an answer from an actor that was terminating (see enqueue). If
+      // the worker is terminating, it crashed, whether or not its down
+      // message has arrived yet. A live worker passed the task on (with
+      // `delegate`, say) to an actor that is gone: that error is the answer.
       auto wi = workers_.find(worker_id);
-      auto& err = xs.get_as<caf::error>(0);
-      // A request bounced by a dead worker's mailbox (an error without a
-      // sender) means the worker is gone, whether or not its down message
-      // has arrived yet. A live worker may relay that error from elsewhere.
-      if (wi != workers_.end() &&
-          (is_terminated(wi->second.hdl) ||
-           (err == caf::sec::request_receiver_down && !what->sender))) {
-        worker_lost(worker_id, err, false);
-        return;
+      if (wi != workers_.end()) {
+        auto& err = what->content().get_as<caf::error>(0);
+        auto state = liveness_of(caf::actor_cast<caf::abstract_actor*>(wi->second.hdl));
+        // Where the pool cannot look into the worker, a bounce counts as its
+        // crash; the worker is then dropped, so that none is left orphaned
+        // if it lives on.
+        if (state == liveness::dying ||
+            (state == liveness::unknown && err == caf::sec::request_receiver_down)) {
+          worker_lost(worker_id, err, state != liveness::dying);
+          return;
+        }
       }
     }
     auto r = running_.take(key);
     runs_.add(std::chrono::duration_cast<caf::timespan>(now() - r.started));
-    if (is_error)
+    if (failed)
       ++stats_.failed;
     else
       ++stats_.completed;

@@ -65,7 +65,11 @@
 ///
 /// A worker that answers with an error while it is already terminating (for
 /// example one answering its parked requests from its exit path) counts as
-/// crashed, not as having answered.
+/// crashed, not as having answered. A live worker that passed a task on (with
+/// `delegate`, say) to an actor that is gone has answered: its caller gets
+/// `caf::sec::request_receiver_down`. Where the pool cannot see whether a
+/// worker lives (a proxy of a remote actor, another pool), such a bounce
+/// counts as the worker's crash, and the worker is dropped and replaced.
 ///
 /// Workers made by the factory belong to the pool: it stops them when it exits
 /// and replaces them when they crash or get stuck. Workers handed in by the

@@ -749,6 +749,78 @@ BOOST_AUTO_TEST_CASE(a_live_worker_relaying_request_receiver_down_is_not_replace
   BOOST_TEST(p->spawned.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_worker_delegating_to_a_dead_actor_has_answered_not_crashed) {
+  // The bounce of a delegated request reaches the pool without a sender, as
+  // one from a dead worker's mailbox would; the worker itself lives on.
+  auto backend = spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](ask_atom, int64_t x) { return x; }};
+  });
+  caf::anon_send_exit(backend, caf::exit_reason::kill);
+  run();
+  auto runs = std::make_shared<int>(0);
+  auto w = spawn([backend, runs](caf::event_based_actor* self) -> caf::behavior {
+    return {[=](ask_atom, int64_t x) -> caf::result<int64_t> {
+      ++*runs;
+      if (x < 0) {
+        self->delegate(backend, ask_atom_v, x);
+        return caf::delegated<int64_t>{};
+      }
+      return x + 1;
+    }};
+  });
+  // Handed in without a factory: taking it for crashed would leave the pool
+  // without workers.
+  auto pool = spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{w});
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  auto bounced = ask(*pool, -1);
+  run();
+  BOOST_TEST(has_error(bounced, caf::sec::request_receiver_down));
+  auto next = ask(*pool, 1);
+  run();
+  BOOST_TEST(has_value(next, 2));
+  BOOST_TEST(*runs == 2);
+  BOOST_TEST(!caf::actor_cast<caf::abstract_actor*>(w)->getf(
+      caf::abstract_actor::is_terminated_flag));
+  auto s = stats(*pool);
+  BOOST_TEST(s.workers == 1u);
+  BOOST_TEST(s.failed == 1u);
+  BOOST_TEST(s.completed == 1u);
+  BOOST_TEST(s.redelivered == 0u);
+  BOOST_TEST(s.replaced == 0u);
+  caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(an_error_answered_after_the_worker_quit_counts_as_its_crash) {
+  // The worker quits, then answers: it answered while terminating, so the
+  // task runs again on its replacement.
+  auto attempts = std::make_shared<int>(0);
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  auto pool = spawn_worker_pool(sys, cfg, [attempts](caf::actor_system& sys) {
+    return sys.spawn([attempts](caf::event_based_actor* self) -> caf::behavior {
+      return {[=](ask_atom, int64_t x) -> caf::result<int64_t> {
+        if ((*attempts)++ > 0)
+          return x;
+        auto rp = self->make_response_promise<int64_t>();
+        self->quit(caf::make_error(caf::sec::runtime_error, "crashed"));
+        rp.deliver(caf::make_error(caf::sec::runtime_error, "answered while quitting"));
+        return rp;
+      }};
+    });
+  });
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  auto out = ask(*pool, 5);
+  run();
+  BOOST_TEST(has_value(out, 5));
+  BOOST_TEST(*attempts == 2);
+  auto s = stats(*pool);
+  BOOST_TEST(s.redelivered == 1u);
+  BOOST_TEST(s.replaced == 1u);
+  BOOST_TEST(s.failed == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_shrink_is_cancelled_when_only_leaving_workers_remain) {
   p->react = [](int64_t x, int) {
     return x == 1 ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
