@@ -47,9 +47,10 @@ struct mutex_state {
   lease current;
   // When the current lease is revoked; `never` without a hold limit.
   time_point lease_deadline = never;
-  // The one timer: when it fires (`never`: none pending) and its number.
-  time_point timer_at = never;
-  uint64_t timer_seq = 0;
+  // When the pending timers fire. CAF's timers cannot be cancelled: one
+  // is added only for a deadline before all of them, so a few are pending
+  // at most, never one per waiter.
+  std::multiset<time_point> timers;
   uint64_t next_token = 1;
   uint64_t next_waiter = 0;
   std::deque<uint64_t> expired;
@@ -84,20 +85,20 @@ void unref(self_ptr self, const caf::actor_addr& who) {
   }
 }
 
-// Keeps one timer pending for the earliest deadline (the lease's or a
-// waiter's). A timer that fires early finds nothing due and re-arms; one
-// superseded by an earlier deadline is ignored when it fires.
+// Keeps a timer pending for the earliest deadline (the lease's or a
+// waiter's). A timer that fires finds what is due and arms again for the
+// next deadline, unless a pending timer already comes at or before it.
 void arm(self_ptr self) {
   auto& st = self->state;
   auto next = st.lease_deadline;
   if (!st.deadlines.empty())
     next = std::min(next, st.deadlines.begin()->first);
-  if (next == never || st.timer_at <= next)
+  if (next == never || (!st.timers.empty() && *st.timers.begin() <= next))
     return;
-  st.timer_at = next;
+  st.timers.insert(next);
   auto now = self->clock().now();
   self->delayed_send(self, next > now ? next - now : caf::timespan::zero(), expire_atom_v,
-                     ++st.timer_seq);
+                     static_cast<uint64_t>(next.time_since_epoch().count()));
 }
 
 // Takes waiter `id` out of the queue.
@@ -120,13 +121,25 @@ lease grant(self_ptr self, const caf::actor_addr& who, caf::timespan hold) {
   return st.current;
 }
 
-// Hands the free lock to the first waiter, if any.
+// Hands the free lock to the first waiter still in time, if any. A waiter
+// whose wait ended before now (its timer's message not handled yet) is
+// answered `sec::request_timeout` instead: its caller may have given up.
 void grant_next(self_ptr self) {
   auto& st = self->state;
-  if (st.current.token != 0 || st.waiters->empty())
+  if (st.current.token != 0)
     return;
-  auto w = take_waiter(self, st.waiters->begin());
-  w.rp.deliver(grant(self, w.who, w.hold));
+  auto now = self->clock().now();
+  while (!st.waiters->empty()) {
+    auto w = take_waiter(self, st.waiters->begin());
+    if (w.deadline < now) {
+      ++st.stats.wait_timeouts;
+      w.rp.deliver(caf::make_error(caf::sec::request_timeout));
+      unref(self, w.who);
+      continue;
+    }
+    w.rp.deliver(grant(self, w.who, w.hold));
+    return;
+  }
 }
 
 void free_lock(self_ptr self) {
@@ -193,7 +206,6 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
 // waiters whose wait is over are answered.
 void on_timer(self_ptr self) {
   auto& st = self->state;
-  st.timer_at = never;
   auto now = self->clock().now();
   if (st.current.token != 0 && st.lease_deadline <= now) {
     auto token = st.current.token;
@@ -309,10 +321,16 @@ mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
       [self](unsubscribe_atom, const caf::actor& who) {
         self->state.subscribers.remove(who);
       },
-      [self](expire_atom, uint64_t seq) {
+      [self](expire_atom, uint64_t stamp) {
         // The mutex's own timer only: from anyone else it changes nothing.
-        if (self->current_sender().get() != self->ctrl() || seq != self->state.timer_seq)
+        auto& timers = self->state.timers;
+        auto i = timers.find(time_point{time_point::duration{stamp}});
+        if (self->current_sender().get() != self->ctrl() || i == timers.end())
           return;
+        timers.erase(i);
+        // Entries already due are forgotten too: their messages find
+        // nothing, and none can keep the mutex from arming again.
+        timers.erase(timers.begin(), timers.upper_bound(self->clock().now()));
         on_timer(self);
       },
   };

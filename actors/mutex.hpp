@@ -5,8 +5,14 @@
 /// holder.
 ///
 ///   auto m = actorkit::spawn_mutex(sys, {});              // expected<mutex_actor>
-///   self->request(*m, timeout, acquire_atom_v, wait, hold)
+///   self->request(*m, caf::infinite, acquire_atom_v, wait, hold)
 ///     .then([=](lease l) { ...; self->send(*m, release_atom_v, l); });
+///
+/// `wait` is the only timeout an acquire needs: the mutex answers
+/// `sec::request_timeout` when it is over. A shorter timeout on the request
+/// itself would let the caller give up while it still waits in the queue;
+/// granted later, it would hold a lease it never learns of (until its hold
+/// limit, or its death, frees the lock).
 ///
 /// patterns/with_lock.hpp runs an async operation under the lock and always
 /// releases it.
@@ -15,7 +21,8 @@
 ///   (acquire_atom, timespan wait, timespan hold) -> lease
 ///       Queued FIFO behind the holder and earlier waiters. A waiter not
 ///       granted within `wait` (`no_limit`, or 100 years or more: forever) is answered
-///       `sec::request_timeout` and removed; it is never granted afterwards.
+///       `sec::request_timeout` and removed; it is never granted afterwards,
+///       not even when the lock frees up before its timer message is handled.
 ///       `hold` limits this lease (`no_limit`: only config.max_hold applies).
 ///       A full queue answers `error::overloaded`.
 ///   (try_acquire_atom) -> lease
@@ -34,8 +41,10 @@
 ///       most config.max_subscribers, beyond that `error::overloaded`. A null
 ///       `who`: `error::invalid_config`. Subscribing twice changes nothing.
 ///   (unsubscribe_atom, caf::actor who) -> void
-///   (expire_atom, n): the mutex's own timer (one pending at a time, for the
-///       earliest wait or hold deadline); from anyone else it changes nothing.
+///   (expire_atom, n): the mutex's own timer, for the earliest wait or hold
+///       deadline (another is added only for a deadline before every pending
+///       one: with waits of equal length, two are pending at most); from
+///       anyone else it changes nothing.
 ///
 /// The lock is not reentrant: a holder that acquires again waits behind
 /// itself (until its wait timeout). The holder is the actor that sent the

@@ -134,10 +134,11 @@ void holder_dies(caf::actor_system& sys, caf::scoped_actor& self,
                  actorkit::mutex_actor mtx) {
   std::cout << "\nA holder dies while holding the lock:\n";
   caf::actor reporter = self;
-  // The doomed client takes the lock and reports; it never releases.
+  // The doomed client takes the lock and reports; it never releases. The
+  // wait is the acquire's only timeout: the mutex answers when it is over.
   auto doomed = sys.spawn([=](caf::event_based_actor* client) -> caf::behavior {
     client
-        ->request(mtx, timeout, actorkit::acquire_atom_v, actorkit::no_limit,
+        ->request(mtx, caf::infinite, actorkit::acquire_atom_v, timeout,
                   actorkit::no_limit)
         .then([=](actorkit::lease l) { client->send(reporter, done_atom_v, l.token); });
     return {[](actorkit::run_atom) {}};
@@ -147,7 +148,7 @@ void holder_dies(caf::actor_system& sys, caf::scoped_actor& self,
   });
   sys.spawn([=](caf::event_based_actor* client) {
     client
-        ->request(mtx, timeout, actorkit::acquire_atom_v, actorkit::no_limit,
+        ->request(mtx, caf::infinite, actorkit::acquire_atom_v, timeout,
                   actorkit::no_limit)
         .then([=](actorkit::lease l) {
           client->send(reporter, done_atom_v, l.token);

@@ -361,6 +361,53 @@ BOOST_AUTO_TEST_CASE(a_timed_out_waiter_lets_the_next_one_through) {
   BOOST_TEST(held(c).token == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_waiter_whose_wait_is_over_is_not_granted_before_its_timer_runs) {
+  auto a = acquire();
+  run();
+  auto b = acquire(10ms);
+  run();
+  auto c = acquire();
+  run();
+  // The release is already in the mailbox when b's timer comes due, so the
+  // mutex handles it first: b's wait is over all the same.
+  caf::anon_send(caf::actor_cast<caf::actor>(mtx), release_atom_v, held(a));
+  sched.advance_time(20ms);
+  run();
+  BOOST_REQUIRE(b->done());
+  BOOST_REQUIRE(!static_cast<bool>(*b->value));
+  BOOST_TEST(b->value->error() == caf::sec::request_timeout);
+  BOOST_TEST(held(c).token == 2u);
+  auto s = stats();
+  BOOST_TEST(s.grants == 2u);
+  BOOST_TEST(s.wait_timeouts == 1u);
+  BOOST_TEST(s.queued == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(short_waits_behind_a_long_lease_keep_two_timers_pending_at_most) {
+  auto pending = [&] { return sched.clock().schedule().size(); };
+  auto a = acquire(no_limit, 1h);
+  run();
+  for (int i = 0; i < 50; ++i) {
+    auto w = acquire(10ms);
+    run();
+    BOOST_TEST(pending() <= 2u);
+    advance(10ms);
+    BOOST_REQUIRE(w->done());
+    BOOST_REQUIRE(!static_cast<bool>(*w->value));
+    BOOST_TEST(w->value->error() == caf::sec::request_timeout);
+    BOOST_TEST(pending() == 1u);
+  }
+  // The timer pending all along revokes the lease at its exact time.
+  advance(1h - 500ms - 1ms);
+  BOOST_TEST(stats().expiries == 0u);
+  advance(1ms);
+  auto s = stats();
+  BOOST_TEST(s.expiries == 1u);
+  BOOST_TEST(s.wait_timeouts == 50u);
+  BOOST_TEST(pending() == 0u);
+  BOOST_TEST(held(a).token == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(holder_death_releases_and_the_next_waiter_is_granted) {
   auto a = acquire();
   run();
