@@ -213,8 +213,20 @@ void retire_running(self_ptr self, const std::string& key, key_state& ks) {
   case stale_policy::discard:
     return;
   case stale_policy::cancel: {
-    auto msg = st.cfg.cancel_message ? st.cfg.cancel_message(key, old.request)
-                                     : caf::make_message(cancel_atom_v, key);
+    // A cancel_message that throws sends no cancel: the stale work is then
+    // only discarded, and the gate goes on for every key.
+    caf::message msg;
+    try {
+      msg = st.cfg.cancel_message ? st.cfg.cancel_message(key, old.request)
+                                  : caf::make_message(cancel_atom_v, key);
+    } catch (const std::exception& ex) {
+      st.log->warn("cancel_message threw for key '{}': {}; no cancel sent", key,
+                   ex.what());
+      break;
+    } catch (...) {
+      st.log->warn("cancel_message threw for key '{}'; no cancel sent", key);
+      break;
+    }
     // The work at the worker has a worker: the shared one or the key's own.
     auto& w = st.cfg.worker_factory ? ks.worker : st.cfg.worker;
     if (w) {
@@ -347,6 +359,9 @@ caf::behavior gate_impl(self_ptr self, latest_wins_config cfg,
           if (!was_queued)
             st.ready.push_back(key);
         }
+        // A slot the stale work freed and this request did not take (its
+        // worker could not be made) goes to the keys waiting in line.
+        pump(self);
         return rp;
       },
       [self](subscribe_atom, const caf::actor& who) -> caf::result<void> {

@@ -484,6 +484,65 @@ BOOST_AUTO_TEST_CASE(a_failing_worker_factory_fails_only_its_caller) {
   BOOST_TEST(*calls == 5);
 }
 
+BOOST_AUTO_TEST_CASE(a_restart_whose_new_worker_fails_frees_the_slot_for_the_line) {
+  // One slot. Restarting key a frees it; the factory then fails for a's new
+  // request, so b, waiting in line, takes the slot at once.
+  auto calls = std::make_shared<int>(0);
+  auto cs = counters;
+  latest_wins_config c;
+  c.worker_factory = [calls, cs](caf::actor_system& s) -> caf::actor {
+    if (++*calls == 2)
+      throw std::runtime_error("no connection");
+    return s.spawn(search_impl, caf::timespan{10ms}, cs, true);
+  };
+  c.policy = stale_policy::restart;
+  c.max_in_flight = 1;
+  auto g = make(c);
+  auto a1 = search(g, "a", "a1");
+  run();
+  auto b = search(g, "b", "b1");
+  run();
+  auto a2 = search(g, "a", "a2");
+  run();
+  BOOST_TEST(a1->value->error() == error::superseded);
+  BOOST_REQUIRE(a2->done());
+  BOOST_TEST(a2->value->error() == caf::sec::runtime_error);
+  BOOST_TEST(!b->done());
+  advance(10ms);
+  BOOST_REQUIRE(b->done());
+  BOOST_TEST(b->value->value() == "hits for b1");
+  auto s = stats(g);
+  BOOST_TEST(s.in_flight == 0u);
+  BOOST_TEST(s.queued == 0u);
+  BOOST_TEST(s.restarts == 1u);
+  BOOST_TEST(s.factory_failures == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_throwing_cancel_message_only_skips_that_cancel) {
+  latest_wins_config c;
+  c.worker = worker;
+  c.policy = stale_policy::cancel;
+  c.cancel_message = [](const std::string& key, const caf::message&) -> caf::message {
+    if (key == "bad")
+      throw std::runtime_error("cannot build the cancel");
+    return caf::make_message(cancel_atom_v, key);
+  };
+  auto g = make(c);
+  auto other = search(g, "other", "o");
+  auto a = search(g, "bad", "a");
+  run();
+  auto b = search(g, "bad", "ab");
+  run();
+  BOOST_TEST(a->value->error() == error::superseded);
+  advance(100ms);
+  BOOST_TEST(b->value->value() == "hits for ab");
+  BOOST_TEST(other->value->value() == "hits for o");
+  auto s = stats(g);
+  BOOST_TEST(s.cancels_sent == 0u);
+  BOOST_TEST(s.completed == 2u);
+  BOOST_TEST(counters->cancels == 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_worker_answer_of_the_wrong_type_is_an_error) {
   auto svc = echo(1ms);
   latest_wins_config c;
