@@ -191,6 +191,31 @@ struct fixture : virtual_time_fixture {
     return out;
   }
 
+  // A subscriber of `pool` that keeps every event it hears.
+  std::shared_ptr<std::vector<worker_pool_event>> subscribe_listener(caf::actor pool) {
+    auto events = std::make_shared<std::vector<worker_pool_event>>();
+    auto listener = spawn([events](caf::event_based_actor*) -> caf::behavior {
+      return {[events](worker_pool_event& ev) { events->push_back(std::move(ev)); }};
+    });
+    BOOST_TEST(!control(pool, caf::make_message(subscribe_atom_v, listener)));
+    return events;
+  }
+
+  static std::vector<std::string> kinds_of(const std::vector<worker_pool_event>& events) {
+    std::vector<std::string> result;
+    for (auto& ev : events)
+      result.emplace_back(to_string(ev.kind));
+    return result;
+  }
+
+  // A (drain_atom) request; its outcome holds no error once answered.
+  std::shared_ptr<outcome<caf::error>> request_drain(caf::actor pool) {
+    return start<caf::error>([=](auto* self, auto done) {
+      self->request(pool, caf::infinite, drain_atom_v)
+          .then([=]() { done(caf::error{}); }, [=](caf::error& err) { done(err); });
+    });
+  }
+
   // How many queued tasks (clear_atom) answered.
   uint64_t clear(caf::actor pool) {
     auto out = start<uint64_t>([=](auto* self, auto done) {
@@ -509,10 +534,7 @@ BOOST_AUTO_TEST_CASE(a_drain_waits_for_queue_timeouts_too) {
   BOOST_TEST(!control(pool, caf::make_message(pause_atom_v)));
   auto a = ask(pool, 1);
   run();
-  auto drained = start<caf::error>([=](auto* self, auto done) {
-    self->request(pool, caf::infinite, drain_atom_v)
-        .then([=]() { done(caf::error{}); }, [=](caf::error& err) { done(err); });
-  });
+  auto drained = request_drain(pool);
   run();
   BOOST_TEST(!drained->done());
   advance(20ms);
@@ -890,11 +912,7 @@ BOOST_AUTO_TEST_CASE(subscribers_hear_of_every_change) {
   cfg.max_redeliveries = 0;
   cfg.task_timeout = 50ms;
   auto pool = make_pool(cfg);
-  auto events = std::make_shared<std::vector<worker_pool_event>>();
-  auto listener = spawn([events](caf::event_based_actor*) -> caf::behavior {
-    return {[events](worker_pool_event& ev) { events->push_back(std::move(ev)); }};
-  });
-  BOOST_TEST(!control(pool, caf::make_message(subscribe_atom_v, listener)));
+  auto events = subscribe_listener(pool);
   auto crash = ask(pool, 1);
   auto stuck = ask(pool, 2);
   run();
@@ -904,9 +922,7 @@ BOOST_AUTO_TEST_CASE(subscribers_hear_of_every_change) {
   BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{3})));
   BOOST_TEST(!control(pool, caf::make_message(shutdown_atom_v)));
   run();
-  std::vector<std::string> kinds;
-  for (auto& ev : *events)
-    kinds.emplace_back(to_string(ev.kind));
+  auto kinds = kinds_of(*events);
   std::vector<std::string> expected{
       "task_quarantined", "worker_replaced", "task_timed_out", "worker_replaced",
       "paused",           "resumed",         "resized",        "stopped"};
@@ -1112,10 +1128,7 @@ BOOST_AUTO_TEST_CASE(drain_answers_once_nothing_is_queued_or_running) {
   BOOST_TEST(!control(pool, caf::make_message(drain_atom_v)));
   for (int64_t i = 0; i < 5; ++i)
     ask(pool, i);
-  auto drained = start<caf::error>([=](auto* self, auto done) {
-    self->request(pool, caf::infinite, drain_atom_v)
-        .then([=]() { done(caf::error{}); }, [=](caf::error& err) { done(err); });
-  });
+  auto drained = request_drain(pool);
   run();
   advance(29ms);
   BOOST_TEST(!drained->done());
@@ -1156,21 +1169,14 @@ BOOST_AUTO_TEST_CASE(clear_answers_the_queued_callers_and_running_tasks_finish) 
 
 BOOST_AUTO_TEST_CASE(clear_while_paused_releases_a_drain_and_tells_subscribers) {
   auto pool = make_pool(2);
-  auto events = std::make_shared<std::vector<worker_pool_event>>();
-  auto listener = spawn([events](caf::event_based_actor*) -> caf::behavior {
-    return {[events](worker_pool_event& ev) { events->push_back(std::move(ev)); }};
-  });
-  BOOST_TEST(!control(pool, caf::make_message(subscribe_atom_v, listener)));
+  auto events = subscribe_listener(pool);
   // An empty queue: nothing to clear.
   BOOST_TEST(clear(pool) == 0u);
   BOOST_TEST(!control(pool, caf::make_message(pause_atom_v)));
   std::vector<std::shared_ptr<outcome<caf::message>>> outs;
   for (int64_t i = 0; i < 4; ++i)
     outs.push_back(ask(pool, static_cast<int32_t>(i), i));
-  auto drained = start<caf::error>([=](auto* self, auto done) {
-    self->request(pool, caf::infinite, drain_atom_v)
-        .then([=]() { done(caf::error{}); }, [=](caf::error& err) { done(err); });
-  });
+  auto drained = request_drain(pool);
   run();
   BOOST_TEST(!drained->done());
   BOOST_TEST(clear(pool) == 4u);
@@ -1179,9 +1185,7 @@ BOOST_AUTO_TEST_CASE(clear_while_paused_releases_a_drain_and_tells_subscribers) 
   BOOST_REQUIRE(drained->done());
   BOOST_TEST(!*drained->value);
   BOOST_TEST(p->calls == 0);
-  std::vector<std::string> kinds;
-  for (auto& ev : *events)
-    kinds.emplace_back(to_string(ev.kind));
+  auto kinds = kinds_of(*events);
   // Clearing the empty queue changed nothing and told nobody.
   std::vector<std::string> expected{"paused", "cleared"};
   BOOST_TEST(kinds == expected, boost::test_tools::per_element());
@@ -1195,10 +1199,7 @@ BOOST_AUTO_TEST_CASE(shutdown_answers_every_queued_and_running_caller) {
   std::vector<std::shared_ptr<outcome<caf::message>>> outs;
   for (int64_t i = 0; i < 5; ++i)
     outs.push_back(ask(pool, i));
-  auto drained = start<caf::error>([=](auto* self, auto done) {
-    self->request(pool, caf::infinite, drain_atom_v)
-        .then([=]() { done(caf::error{}); }, [=](caf::error& err) { done(err); });
-  });
+  auto drained = request_drain(pool);
   run();
   BOOST_TEST(!control(pool, caf::make_message(shutdown_atom_v)));
   for (auto& out : outs)
