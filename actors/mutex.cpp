@@ -126,7 +126,7 @@ lease grant(self_ptr self, const caf::actor_addr& who, caf::timespan hold) {
 // answered `sec::request_timeout` instead: its caller may have given up.
 void grant_next(self_ptr self) {
   auto& st = self->state;
-  if (st.current.token != 0)
+  if (st.current.token != 0 || st.waiters->empty())
     return;
   auto now = self->clock().now();
   while (!st.waiters->empty()) {
