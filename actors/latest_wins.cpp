@@ -214,7 +214,8 @@ void retire_running(self_ptr self, const std::string& key, key_state& ks) {
     return;
   case stale_policy::cancel: {
     // A cancel_message that throws sends no cancel: the stale work is then
-    // only discarded, and the gate goes on for every key.
+    // only discarded (it keeps its slot until it ends), and the gate goes on
+    // for every key.
     caf::message msg;
     try {
       msg = st.cfg.cancel_message ? st.cfg.cancel_message(key, old.request)
@@ -222,10 +223,10 @@ void retire_running(self_ptr self, const std::string& key, key_state& ks) {
     } catch (const std::exception& ex) {
       st.log->warn("cancel_message threw for key '{}': {}; no cancel sent", key,
                    ex.what());
-      break;
+      return;
     } catch (...) {
       st.log->warn("cancel_message threw for key '{}'; no cancel sent", key);
-      break;
+      return;
     }
     // The work at the worker has a worker: the shared one or the key's own.
     auto& w = st.cfg.worker_factory ? ks.worker : st.cfg.worker;

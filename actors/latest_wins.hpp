@@ -167,7 +167,8 @@ struct latest_wins_config {
   /// Treatment of stale work at the worker.
   stale_policy policy = stale_policy::discard;
   /// The cancel message sent to the worker (cancel policy). If it throws, no
-  /// cancel is sent (logged at warning): that stale work is only discarded.
+  /// cancel is sent (logged at warning): that stale work is only discarded,
+  /// and keeps its slot until it ends.
   std::function<caf::message(const std::string& key, const caf::message& request)>
       cancel_message;
   /// Most requests at the worker(s) at once, stale ones included; positive.

@@ -522,22 +522,34 @@ BOOST_AUTO_TEST_CASE(a_throwing_cancel_message_only_skips_that_cancel) {
   latest_wins_config c;
   c.worker = worker;
   c.policy = stale_policy::cancel;
+  c.max_in_flight = 1;
   c.cancel_message = [](const std::string& key, const caf::message&) -> caf::message {
     if (key == "bad")
       throw std::runtime_error("cannot build the cancel");
     return caf::make_message(cancel_atom_v, key);
   };
   auto g = make(c);
-  auto other = search(g, "other", "o");
   auto a = search(g, "bad", "a");
   run();
   auto b = search(g, "bad", "ab");
   run();
   BOOST_TEST(a->value->error() == error::superseded);
+  // No cancel went out: the stale work keeps its slot until it ends, as
+  // under the discard policy, and the newest waits for it.
+  auto s = stats(g);
+  BOOST_TEST(s.in_flight == 1u);
+  BOOST_TEST(s.queued == 1u);
+  advance(100ms);
+  BOOST_TEST(stats(g).stale_discarded == 1u);
+  BOOST_TEST(!b->done());
   advance(100ms);
   BOOST_TEST(b->value->value() == "hits for ab");
+  // The gate goes on for every key.
+  auto other = search(g, "other", "o");
+  run();
+  advance(100ms);
   BOOST_TEST(other->value->value() == "hits for o");
-  auto s = stats(g);
+  s = stats(g);
   BOOST_TEST(s.cancels_sent == 0u);
   BOOST_TEST(s.completed == 2u);
   BOOST_TEST(counters->cancels == 0);
