@@ -875,7 +875,11 @@ private:
       ++stats_.completed;
     auto& to = r.t.to;
     if (to.stages.empty() && to.sender && to.mid.is_request()) {
-      // The worker's answer goes on as it is, in its own mailbox element.
+      // The worker's answer goes on as it is, in its own mailbox element. A
+      // bounce (no sender) goes on from the pool, so that a pool above this
+      // one does not take it for this pool's crash.
+      if (!what->sender)
+        what->sender = me();
       effect e{effect::relay, std::move(to.sender)};
       e.elem = std::move(what);
       e.mid = to.mid.response_id();

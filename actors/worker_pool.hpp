@@ -67,9 +67,13 @@
 /// example one answering its parked requests from its exit path) counts as
 /// crashed, not as having answered. A live worker that passed a task on (with
 /// `delegate`, say) to an actor that is gone has answered: its caller gets
-/// `caf::sec::request_receiver_down`. Where the pool cannot see whether a
-/// worker lives (a proxy of a remote actor, another pool), such a bounce
-/// counts as the worker's crash, and the worker is dropped and replaced.
+/// `caf::sec::request_receiver_down`. Such a bounce carries no sender, so the
+/// pool judges it by the worker's state when it handles the bounce: a worker
+/// that dies in between counts as crashed with the task. Where the pool cannot
+/// see whether a worker lives (a proxy of a remote actor, a forwarding actor
+/// such as `caf::actor_pool`), a bounce counts as the worker's crash, and the
+/// worker is dropped and replaced. An actorkit pool used as a worker relays
+/// its own workers' bounces as its answers.
 ///
 /// Workers made by the factory belong to the pool: it stops them when it exits
 /// and replaces them when they crash or get stuck. Workers handed in by the

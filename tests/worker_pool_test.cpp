@@ -191,6 +191,16 @@ struct fixture : virtual_time_fixture {
     return out;
   }
 
+  // An actor that has exited: requests to it bounce.
+  caf::actor dead_backend() {
+    auto backend = spawn([](caf::event_based_actor*) -> caf::behavior {
+      return {[](ask_atom, int64_t x) { return x; }};
+    });
+    caf::anon_send_exit(backend, caf::exit_reason::kill);
+    run();
+    return backend;
+  }
+
   // A subscriber of `pool` that keeps every event it hears.
   std::shared_ptr<std::vector<worker_pool_event>> subscribe_listener(caf::actor pool) {
     auto events = std::make_shared<std::vector<worker_pool_event>>();
@@ -237,6 +247,20 @@ struct fixture : virtual_time_fixture {
     return *out->value;
   }
 };
+
+/// Answers (ask_atom, x) with x + 1, but passes negative x on to `backend`
+/// with `delegate`; counts its runs.
+caf::behavior delegating_worker(caf::event_based_actor* self, caf::actor backend,
+                                std::shared_ptr<int> runs) {
+  return {[=](ask_atom, int64_t x) -> caf::result<int64_t> {
+    ++*runs;
+    if (x < 0) {
+      self->delegate(backend, ask_atom_v, x);
+      return caf::delegated<int64_t>{};
+    }
+    return x + 1;
+  }};
+}
 
 using typed_worker = caf::typed_actor<caf::replies_to<ask_atom, int64_t>::with<int64_t>>;
 
@@ -774,22 +798,9 @@ BOOST_AUTO_TEST_CASE(a_live_worker_relaying_request_receiver_down_is_not_replace
 BOOST_AUTO_TEST_CASE(a_worker_delegating_to_a_dead_actor_has_answered_not_crashed) {
   // The bounce of a delegated request reaches the pool without a sender, as
   // one from a dead worker's mailbox would; the worker itself lives on.
-  auto backend = spawn([](caf::event_based_actor*) -> caf::behavior {
-    return {[](ask_atom, int64_t x) { return x; }};
-  });
-  caf::anon_send_exit(backend, caf::exit_reason::kill);
-  run();
+  auto backend = dead_backend();
   auto runs = std::make_shared<int>(0);
-  auto w = spawn([backend, runs](caf::event_based_actor* self) -> caf::behavior {
-    return {[=](ask_atom, int64_t x) -> caf::result<int64_t> {
-      ++*runs;
-      if (x < 0) {
-        self->delegate(backend, ask_atom_v, x);
-        return caf::delegated<int64_t>{};
-      }
-      return x + 1;
-    }};
-  });
+  auto w = spawn(delegating_worker, backend, runs);
   // Handed in without a factory: taking it for crashed would leave the pool
   // without workers.
   auto pool = spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{w});
@@ -811,6 +822,37 @@ BOOST_AUTO_TEST_CASE(a_worker_delegating_to_a_dead_actor_has_answered_not_crashe
   BOOST_TEST(s.redelivered == 0u);
   BOOST_TEST(s.replaced == 0u);
   caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(a_bounce_relayed_by_an_inner_pool_is_its_answer_not_its_crash) {
+  // The inner pool relays its worker's bounced delegation; the outer pool,
+  // which cannot look into the inner one, must not take it for the inner
+  // pool's crash.
+  auto backend = dead_backend();
+  auto runs = std::make_shared<int>(0);
+  worker_pool_config inner_cfg;
+  inner_cfg.workers = 1;
+  auto inner = spawn_worker_pool(sys, inner_cfg, [=](caf::actor_system& s) {
+    return s.spawn(delegating_worker, backend, runs);
+  });
+  BOOST_REQUIRE(inner);
+  pools.push_back(*inner);
+  auto outer =
+      spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{*inner});
+  BOOST_REQUIRE(outer);
+  pools.push_back(*outer);
+  auto bounced = ask(*outer, -1);
+  run();
+  BOOST_TEST(has_error(bounced, caf::sec::request_receiver_down));
+  auto next = ask(*outer, 1);
+  run();
+  BOOST_TEST(has_value(next, 2));
+  BOOST_TEST(*runs == 2);
+  auto s = stats(*outer);
+  BOOST_TEST(s.workers == 1u);
+  BOOST_TEST(s.replaced == 0u);
+  BOOST_TEST(s.failed == 1u);
+  BOOST_TEST(stats(*inner).replaced == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(an_error_answered_after_the_worker_quit_counts_as_its_crash) {
