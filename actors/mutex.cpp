@@ -13,6 +13,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include <actorkit/actors/detail/pending_timers.hpp>
 #include <actorkit/actors/detail/subscribers.hpp>
 #include <actorkit/actors/error.hpp>
 #include <actorkit/actors/log.hpp>
@@ -47,10 +48,8 @@ struct mutex_state {
   lease current;
   // When the current lease is revoked; `never` without a hold limit.
   time_point lease_deadline = never;
-  // When the pending timers fire. CAF's timers cannot be cancelled: one
-  // is added only for a deadline before all of them, so a few are pending
-  // at most, never one per waiter.
-  std::multiset<time_point> timers;
+  // The pending timers: one is added only for a deadline before all of them.
+  detail::pending_timers timers;
   uint64_t next_token = 1;
   uint64_t next_waiter = 0;
   std::deque<uint64_t> expired;
@@ -93,12 +92,11 @@ void arm(self_ptr self) {
   auto next = st.lease_deadline;
   if (!st.deadlines.empty())
     next = std::min(next, st.deadlines.begin()->first);
-  if (next == never || (!st.timers.empty() && *st.timers.begin() <= next))
+  if (!st.timers.need(next))
     return;
-  st.timers.insert(next);
   auto now = self->clock().now();
   self->delayed_send(self, next > now ? next - now : caf::timespan::zero(), expire_atom_v,
-                     static_cast<uint64_t>(next.time_since_epoch().count()));
+                     detail::pending_timers::stamp(next));
 }
 
 // Takes waiter `id` out of the queue.
@@ -323,15 +321,9 @@ mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
       },
       [self](expire_atom, uint64_t stamp) {
         // The mutex's own timer only: from anyone else it changes nothing.
-        auto& timers = self->state.timers;
-        auto i = timers.find(time_point{time_point::duration{stamp}});
-        if (self->current_sender().get() != self->ctrl() || i == timers.end())
-          return;
-        timers.erase(i);
-        // Entries already due are forgotten too: their messages find
-        // nothing, and none can keep the mutex from arming again.
-        timers.erase(timers.begin(), timers.upper_bound(self->clock().now()));
-        on_timer(self);
+        if (self->current_sender().get() == self->ctrl() &&
+            self->state.timers.fired(stamp, self->clock().now()))
+          on_timer(self);
       },
   };
 }

@@ -5,7 +5,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -24,6 +23,7 @@
 #include <caf/system_messages.hpp>
 #include <caf/type_nr.hpp>
 
+#include <actorkit/actors/detail/pending_timers.hpp>
 #include <actorkit/actors/detail/subscribers.hpp>
 #include <actorkit/actors/log.hpp>
 #include <actorkit/patterns/call.hpp>
@@ -930,14 +930,12 @@ private:
     auto next = queue_deadline();
     if (bounded_ && !running_.empty())
       next = std::min(next, running_.first().deadline);
-    if (next == time_point::max() || (!timers_.empty() && *timers_.begin() <= next))
+    if (!timers_.need(next))
       return;
-    timers_.insert(next);
     // The clock may block while its queue is full, so it is called without
     // the lock, as everything that reaches other threads.
     effect e{effect::timer, caf::actor_cast<caf::strong_actor_ptr>(timer_relay_)};
-    e.content = caf::make_message(expire_atom_v,
-                                  static_cast<uint64_t>(next.time_since_epoch().count()));
+    e.content = caf::make_message(expire_atom_v, detail::pending_timers::stamp(next));
     e.at = next;
     out_.push_back(std::move(e));
   }
@@ -978,14 +976,9 @@ private:
   }
 
   void on_expire(uint64_t stamp) {
-    auto i = timers_.find(time_point{time_point::duration{stamp}});
-    if (i == timers_.end())
-      return;
-    timers_.erase(i);
     auto at = now();
-    // Entries already due are forgotten too, so that one timer message that
-    // went missing can never keep the pool from arming again.
-    timers_.erase(timers_.begin(), timers_.upper_bound(at));
+    if (!timers_.fired(stamp, at))
+      return;
     expire_queued(at);
     std::vector<uint64_t> stuck;
     // Without a task timeout running tasks have no deadline (the timer is
@@ -1311,7 +1304,7 @@ private:
   // workers that left or retire are skipped when popped.
   ring_queue<uint64_t> idle_;
   // When the pending timers fire.
-  std::multiset<time_point> timers_;
+  detail::pending_timers timers_;
   bool paused_ = false;
   bool closing_ = false;
   bool destroying_ = false;
