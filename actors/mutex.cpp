@@ -109,6 +109,13 @@ waiter take_waiter(self_ptr self, waiter_queue::iterator i) {
   return w;
 }
 
+// Answers a waiter taken out of the queue whose wait is over.
+void wait_over(self_ptr self, waiter w) {
+  ++self->state.stats.wait_timeouts;
+  w.rp.deliver(caf::make_error(caf::sec::request_timeout));
+  unref(self, w.who);
+}
+
 lease grant(self_ptr self, const caf::actor_addr& who, caf::timespan hold) {
   auto& st = self->state;
   st.current = lease{st.next_token++, who};
@@ -130,9 +137,7 @@ void grant_next(self_ptr self) {
   while (!st.waiters->empty()) {
     auto w = take_waiter(self, st.waiters->begin());
     if (w.deadline < now) {
-      ++st.stats.wait_timeouts;
-      w.rp.deliver(caf::make_error(caf::sec::request_timeout));
-      unref(self, w.who);
+      wait_over(self, std::move(w));
       continue;
     }
     w.rp.deliver(grant(self, w.who, w.hold));
@@ -223,10 +228,7 @@ void on_timer(self_ptr self) {
       st.deadlines.erase(st.deadlines.begin());
       continue;
     }
-    auto w = take_waiter(self, i);
-    ++st.stats.wait_timeouts;
-    w.rp.deliver(caf::make_error(caf::sec::request_timeout));
-    unref(self, w.who);
+    wait_over(self, take_waiter(self, i));
   }
   arm(self);
 }
