@@ -48,10 +48,13 @@ reply_to take_reply_to(caf::mailbox_element& x) {
 struct task {
   uint64_t id = 0;
   int32_t priority = 0;
-  caf::message content;
-  // With max_redeliveries = 0 the caller's own mailbox element, forwarded to
-  // the worker as it is (no copy kept); `content` is empty then.
+  // The caller's own mailbox element until the task first goes to a worker,
+  // which then gets it as it is (its sender and request ID rewritten); empty
+  // for a task wrapped with prioritized(...) and after the first dispatch.
   caf::mailbox_element_ptr elem;
+  // The task's content when there is no `elem`: a wrapped task's, or the copy
+  // kept at dispatch for a re-dispatch (none with max_redeliveries = 0).
+  caf::message content;
   reply_to to;
   time_point arrived;
   size_t redeliveries = 0;
@@ -231,16 +234,24 @@ public:
 
   /// Removes the task with `key`, which must be running.
   running_task take(uint64_t key) {
+    auto result = std::move(*find(key));
+    erase(key);
+    return result;
+  }
+
+  /// Removes the task with `key`, which must be running, and releases what
+  /// its slot still holds.
+  void erase(uint64_t key) {
     auto idx = static_cast<uint32_t>(key & 0xFFFFFFFFu);
     auto& x = slots_[idx];
     (x.prev != npos ? slots_[x.prev].next : head_) = x.next;
     (x.next != npos ? slots_[x.next].prev : tail_) = x.prev;
     x.used = false;
-    auto result = std::move(x.task);
-    x.task = running_task{};
+    x.task.t.elem.reset();
+    x.task.t.content = caf::message{};
+    x.task.t.to = reply_to{};
     free_.push_back(idx);
     --size_;
-    return result;
   }
 
   /// Key of the earliest dispatched task; the table must not be empty.
@@ -588,10 +599,7 @@ private:
     task t;
     t.to = take_reply_to(*what);
     t.arrived = at;
-    if (cfg_.max_redeliveries == 0)
-      t.elem = std::move(what);
-    else
-      t.content = what->move_content_to_message();
+    t.elem = std::move(what);
     return t;
   }
 
@@ -821,8 +829,15 @@ private:
     // The worker answers the pool under a request ID that is the key of the
     // running task; keys grow, so the first running task has the earliest
     // deadline.
+    // The caller's element goes to the worker as it is; the copy kept for a
+    // re-dispatch costs one allocation. Without an element (a wrapped or
+    // re-dispatched task), the worker's element shares the kept content.
     auto elem = std::move(t.elem);
-    auto content = t.content;
+    caf::message content;
+    if (!elem)
+      content = t.content;
+    else if (cfg_.max_redeliveries > 0)
+      t.content = elem->copy_content_to_message();
     running_task r;
     r.t = std::move(t);
     r.worker = worker_id;
@@ -867,13 +882,13 @@ private:
         }
       }
     }
-    auto r = running_.take(key);
-    runs_.add(std::chrono::duration_cast<caf::timespan>(now() - r.started));
+    runs_.add(std::chrono::duration_cast<caf::timespan>(now() - ri->started));
+    auto to = std::move(ri->t.to);
+    running_.erase(key);
     if (failed)
       ++stats_.failed;
     else
       ++stats_.completed;
-    auto& to = r.t.to;
     if (to.stages.empty() && to.sender && to.mid.is_request()) {
       // The worker's answer goes on as it is, in its own mailbox element. A
       // bounce (no sender) goes on from the pool, so that a pool above this
