@@ -144,22 +144,25 @@ public:
 
   T& at(size_t i) { return buf_[(head_ + i) & (buf_.size() - 1)]; }
 
-  void push_back(T x) {
+  template <class U>
+  void push_back(U&& x) {
     grow();
-    buf_[(head_ + size_) & (buf_.size() - 1)] = std::move(x);
+    buf_[(head_ + size_) & (buf_.size() - 1)] = std::forward<U>(x);
     ++size_;
   }
 
-  void push_front(T x) {
+  template <class U>
+  void push_front(U&& x) {
     grow();
     head_ = (head_ + buf_.size() - 1) & (buf_.size() - 1);
-    buf_[head_] = std::move(x);
+    buf_[head_] = std::forward<U>(x);
     ++size_;
   }
 
+  // The element is moved out; its moved-from husk stays in the buffer (the
+  // types kept here hold nothing after a move).
   T pop_front() {
     auto x = std::move(buf_[head_]);
-    buf_[head_] = T{};
     head_ = (head_ + 1) & (buf_.size() - 1);
     --size_;
     return x;
@@ -206,7 +209,8 @@ public:
     return x.used && x.gen == (key >> 32) ? &x.task : nullptr;
   }
 
-  uint64_t insert(running_task r) {
+  /// Adds a running task, moving `t` into its slot; returns its key.
+  uint64_t insert(task&& t, uint64_t worker, time_point started, time_point deadline) {
     uint32_t idx;
     if (!free_.empty()) {
       idx = free_.back();
@@ -220,7 +224,10 @@ public:
     // 2^60) and never 0.
     x.gen = x.gen % (uint64_t{1} << 27) + 1;
     x.used = true;
-    x.task = std::move(r);
+    x.task.t = std::move(t);
+    x.task.worker = worker;
+    x.task.started = started;
+    x.task.deadline = deadline;
     x.prev = tail_;
     x.next = npos;
     if (tail_ != npos)
@@ -561,10 +568,15 @@ private:
     }
   }
 
+  // A new effect at the end of out_, made in place.
+  effect& add_effect(effect::kind_t kind, caf::strong_actor_ptr target) {
+    out_.emplace_back(kind, std::move(target));
+    return out_.back();
+  }
+
   void emit(effect::kind_t kind, const caf::actor& hdl, caf::error reason = {}) {
-    effect e{kind, caf::actor_cast<caf::strong_actor_ptr>(hdl)};
+    auto& e = add_effect(kind, caf::actor_cast<caf::strong_actor_ptr>(hdl));
     e.reason = std::move(reason);
-    out_.push_back(std::move(e));
   }
 
   void answer(reply_to to, caf::message msg) {
@@ -572,17 +584,15 @@ private:
       // A forwarded request: the answer goes to the next stage.
       auto next = std::move(to.stages.back());
       to.stages.pop_back();
-      effect e{effect::send, std::move(next)};
+      auto& e = add_effect(effect::send, std::move(next));
       e.elem = caf::make_mailbox_element(std::move(to.sender), to.mid,
                                          std::move(to.stages), std::move(msg));
-      out_.push_back(std::move(e));
     } else if (to.sender && to.mid.is_request()) {
       // Only requests are answered: answering plain messages (with errors,
       // say) could start an endless exchange with another pool.
-      effect e{effect::respond, std::move(to.sender)};
+      auto& e = add_effect(effect::respond, std::move(to.sender));
       e.content = std::move(msg);
       e.mid = to.mid.response_id();
-      out_.push_back(std::move(e));
     }
   }
 
@@ -743,7 +753,7 @@ private:
     }
   }
 
-  void submit(task t) {
+  void submit(task&& t) {
     if (closing_) {
       // As from any terminated actor.
       answer(std::move(t.to), caf::make_error(caf::sec::request_receiver_down));
@@ -821,14 +831,11 @@ private:
     }
   }
 
-  void run_on(std::pair<const uint64_t, worker_entry>& entry, task t) {
+  void run_on(std::pair<const uint64_t, worker_entry>& entry, task&& t) {
     auto worker_id = entry.first;
     auto& w = entry.second;
     auto at = now();
     waits_.add(std::chrono::duration_cast<caf::timespan>(at - t.arrived));
-    // The worker answers the pool under a request ID that is the key of the
-    // running task; keys grow, so the first running task has the earliest
-    // deadline.
     // The caller's element goes to the worker as it is; the copy kept for a
     // re-dispatch costs one allocation. Without an element (a wrapped or
     // re-dispatched task), the worker's element shares the kept content.
@@ -838,20 +845,18 @@ private:
       content = t.content;
     else if (cfg_.max_redeliveries > 0)
       t.content = elem->copy_content_to_message();
-    running_task r;
-    r.t = std::move(t);
-    r.worker = worker_id;
-    r.started = at;
-    if (bounded_)
-      r.deadline = at + cfg_.task_timeout;
-    auto key = running_.insert(std::move(r));
+    // The worker answers the pool under a request ID that is the key of the
+    // running task; keys grow, so the first running task has the earliest
+    // deadline.
+    auto key = running_.insert(std::move(t), worker_id, at,
+                               bounded_ ? at + cfg_.task_timeout : time_point{});
     ++w.in_flight;
     w.tasks.push_back(key);
-    effect e{effect::send_task, caf::actor_cast<caf::strong_actor_ptr>(w.hdl)};
+    auto& e =
+        add_effect(effect::send_task, caf::actor_cast<caf::strong_actor_ptr>(w.hdl));
     e.elem = std::move(elem);
     e.content = std::move(content);
     e.mid = caf::make_message_id(key);
-    out_.push_back(std::move(e));
     arm_timer();
   }
 
@@ -895,10 +900,9 @@ private:
       // one does not take it for this pool's crash.
       if (!what->sender)
         what->sender = me();
-      effect e{effect::relay, std::move(to.sender)};
+      auto& e = add_effect(effect::relay, std::move(to.sender));
       e.elem = std::move(what);
       e.mid = to.mid.response_id();
-      out_.push_back(std::move(e));
     } else {
       answer(std::move(to), what->move_content_to_message());
     }
@@ -949,10 +953,10 @@ private:
       return;
     // The clock may block while its queue is full, so it is called without
     // the lock, as everything that reaches other threads.
-    effect e{effect::timer, caf::actor_cast<caf::strong_actor_ptr>(timer_relay_)};
+    auto& e =
+        add_effect(effect::timer, caf::actor_cast<caf::strong_actor_ptr>(timer_relay_));
     e.content = caf::make_message(expire_atom_v, detail::pending_timers::stamp(next));
     e.at = next;
-    out_.push_back(std::move(e));
   }
 
   // Expires queued tasks already past the queue timeout, so that none starts
@@ -1248,9 +1252,8 @@ private:
       ev.reason = to_string(reason);
     auto msg = caf::make_message(std::move(ev));
     subscribers_.for_each([&](const caf::actor& who) {
-      effect e{effect::send, caf::actor_cast<caf::strong_actor_ptr>(who)};
+      auto& e = add_effect(effect::send, caf::actor_cast<caf::strong_actor_ptr>(who));
       e.elem = caf::make_mailbox_element(me(), caf::make_message_id(), {}, msg);
-      out_.push_back(std::move(e));
     });
   }
 
@@ -1290,9 +1293,8 @@ private:
       emit(effect::stop, timer_relay_, caf::exit_reason::user_shutdown);
     publish(pool_event::stopped, 0, reason);
     subscribers_.clear();
-    effect e{effect::finish, nullptr};
+    auto& e = add_effect(effect::finish, nullptr);
     e.reason = std::move(reason);
-    out_.push_back(std::move(e));
   }
 
   // Exits with `reason`; callers are answered with it too.
