@@ -272,6 +272,15 @@ public:
       f(slots_[i].task);
   }
 
+  /// Keys of the tasks running on `worker`, in dispatch order.
+  std::vector<uint64_t> keys_of(uint64_t worker) const {
+    std::vector<uint64_t> result;
+    for (auto i = head_; i != npos; i = slots_[i].next)
+      if (slots_[i].task.worker == worker)
+        result.push_back((slots_[i].gen << 32) | i);
+    return result;
+  }
+
   void clear() {
     slots_.clear();
     free_.clear();
@@ -302,7 +311,6 @@ struct worker_entry {
   bool owned = false;
   bool retiring = false;
   size_t in_flight = 0;
-  std::vector<uint64_t> tasks;
 };
 
 /// Something the pool does once its lock is released: talking to other
@@ -349,7 +357,8 @@ public:
       return;
     }
     xs_[next_] = x;
-    next_ = (next_ + 1) % capacity_;
+    if (++next_ == capacity_)
+      next_ = 0;
   }
 
   void percentiles(caf::timespan& p50, caf::timespan& p90, caf::timespan& p99) const {
@@ -851,7 +860,6 @@ private:
     auto key = running_.insert(std::move(t), worker_id, at,
                                bounded_ ? at + cfg_.task_timeout : time_point{});
     ++w.in_flight;
-    w.tasks.push_back(key);
     auto& e =
         add_effect(effect::send_task, caf::actor_cast<caf::strong_actor_ptr>(w.hdl));
     e.elem = std::move(elem);
@@ -906,7 +914,7 @@ private:
     } else {
       answer(std::move(to), what->move_content_to_message());
     }
-    release_slot(worker_id, key);
+    release_slot(worker_id);
     dispatch();
     check_drain();
   }
@@ -944,7 +952,7 @@ private:
   // ones pending and adds one only when the earliest deadline comes before
   // all of them: a few at most, never one per task.
   void arm_timer() {
-    if (closing_)
+    if (closing_ || (!bounded_ && !queue_bounded_))
       return;
     auto next = queue_deadline();
     if (bounded_ && !running_.empty())
@@ -1010,11 +1018,8 @@ private:
       publish(pool_event::task_timed_out, r.t.id);
       answer(std::move(r.t.to), caf::make_error(caf::sec::request_timeout));
       auto wi = workers_.find(r.worker);
-      if (wi != workers_.end()) {
-        auto& ids = wi->second.tasks;
-        ids.erase(std::remove(ids.begin(), ids.end(), key), ids.end());
+      if (wi != workers_.end())
         --wi->second.in_flight;
-      }
       if (std::find(stuck.begin(), stuck.end(), r.worker) == stuck.end())
         stuck.push_back(r.worker);
     }
@@ -1079,12 +1084,10 @@ private:
   }
 
   // Frees one slot of a worker after a task left it.
-  void release_slot(uint64_t worker_id, uint64_t key) {
+  void release_slot(uint64_t worker_id) {
     auto w = workers_.find(worker_id);
     if (w == workers_.end())
       return;
-    auto& ids = w->second.tasks;
-    ids.erase(std::remove(ids.begin(), ids.end(), key), ids.end());
     --w->second.in_flight;
     if (w->second.retiring) {
       if (w->second.in_flight == 0) {
@@ -1110,9 +1113,7 @@ private:
       if (w.owned)
         emit(effect::stop, w.hdl, caf::exit_reason::kill);
     }
-    for (auto key : w.tasks) {
-      if (running_.find(key) == nullptr)
-        continue;
+    for (auto key : running_.keys_of(worker_id)) {
       auto t = std::move(running_.take(key).t);
       if (t.redeliveries < cfg_.max_redeliveries) {
         ++t.redeliveries;
