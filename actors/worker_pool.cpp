@@ -516,13 +516,31 @@ private:
       out_ = std::move(spare_);
       out_.clear();
       guard.unlock();
-      for (auto& e : batch)
-        perform(e, eu);
+      size_t failed = 0;
+      for (auto& e : batch) {
+        // An effect that throws (out of memory, say) is lost, but the
+        // others still run and the pool goes on performing effects.
+        try {
+          perform(e, eu);
+        } catch (...) {
+          ++failed;
+        }
+      }
       batch.clear();
+      if (failed > 0)
+        log_failed_effects(failed);
       guard.lock();
       spare_ = std::move(batch);
     }
     flushing_ = false;
+  }
+
+  void log_failed_effects(size_t n) noexcept {
+    try {
+      log_->error("worker_pool: {} sends or timers failed with an exception", n);
+    } catch (...) {
+      // nothing left to do
+    }
   }
 
   void perform(effect& e, caf::execution_unit* eu) {

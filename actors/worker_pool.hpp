@@ -170,9 +170,9 @@ struct worker_pool_config {
   /// years or more means no limit (the default).
   caf::timespan queue_timeout = caf::timespan::max();
   /// How often a task whose worker crashed runs again before it is
-  /// quarantined. 0 never re-dispatches; the pool then hands the caller's
-  /// message to the worker as it is instead of keeping a copy of each
-  /// running task.
+  /// quarantined. The worker always gets the caller's message as it is; for
+  /// a re-dispatch the pool keeps a copy of each running task's content.
+  /// 0 never re-dispatches and keeps no copy.
   size_t max_redeliveries = 2;
   /// How many recent tasks the wait/run percentiles cover; at least 1.
   size_t latency_samples = 1024;

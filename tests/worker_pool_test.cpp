@@ -286,6 +286,28 @@ caf::behavior delegating_worker(caf::event_based_actor* self, caf::actor backend
   }};
 }
 
+/// A worker whose mailbox refuses its first message with an exception (as
+/// an allocation failure would) and passes later ones on to `inner`.
+class refusing_worker final : public caf::monitorable_actor {
+public:
+  refusing_worker(caf::actor_config& cfg, caf::actor inner)
+      : caf::monitorable_actor(cfg), inner_(std::move(inner)) {
+    // nop
+  }
+
+  void enqueue(caf::mailbox_element_ptr what, caf::execution_unit* eu) override {
+    if (!refused_) {
+      refused_ = true;
+      throw std::bad_alloc{};
+    }
+    inner_->enqueue(std::move(what), eu);
+  }
+
+private:
+  caf::actor inner_;
+  bool refused_ = false;
+};
+
 using typed_worker = caf::typed_actor<caf::replies_to<ask_atom, int64_t>::with<int64_t>>;
 
 typed_worker::behavior_type typed_worker_impl() {
@@ -1414,6 +1436,32 @@ BOOST_AUTO_TEST_CASE(a_pool_over_existing_workers_leaves_them_running) {
   for (auto& w : {a, b})
     BOOST_TEST(!caf::actor_cast<caf::abstract_actor*>(w)->getf(
         caf::abstract_actor::is_terminated_flag));
+}
+
+BOOST_AUTO_TEST_CASE(a_send_that_throws_loses_only_its_task) {
+  caf::actor_config acfg{sys.dummy_execution_unit()};
+  auto refusing = caf::make_actor<refusing_worker, caf::actor>(
+      sys.next_actor_id(), sys.node(), &sys, acfg, spawn(probe_worker, p));
+  worker_pool_config cfg;
+  cfg.task_timeout = 1s;
+  auto pool = spawn_worker_pool(
+      sys, cfg, std::vector<caf::actor>{refusing, spawn(probe_worker, p)});
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  // The first task goes to the refusing worker: its send throws and is lost.
+  auto lost = ask(*pool, 1);
+  run();
+  BOOST_TEST(!lost->done());
+  // The pool still sends: the next task runs on the other worker.
+  auto next = ask(*pool, 2);
+  run();
+  advance(10ms);
+  BOOST_TEST(has_value(next, 20));
+  // The lost task's caller is answered by the task timeout, and the worker
+  // that never answered is dropped.
+  advance(1s - 10ms);
+  BOOST_TEST(has_error(lost, caf::sec::request_timeout));
+  BOOST_TEST(stats(*pool).workers == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(without_a_factory_the_pool_shrinks_and_exits_with_no_workers) {
