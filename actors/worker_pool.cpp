@@ -144,18 +144,16 @@ public:
 
   T& at(size_t i) { return buf_[(head_ + i) & (buf_.size() - 1)]; }
 
-  template <class U>
-  void push_back(U&& x) {
+  void push_back(T x) {
     grow();
-    buf_[(head_ + size_) & (buf_.size() - 1)] = std::forward<U>(x);
+    buf_[(head_ + size_) & (buf_.size() - 1)] = std::move(x);
     ++size_;
   }
 
-  template <class U>
-  void push_front(U&& x) {
+  void push_front(T x) {
     grow();
     head_ = (head_ + buf_.size() - 1) & (buf_.size() - 1);
-    buf_[head_] = std::forward<U>(x);
+    buf_[head_] = std::move(x);
     ++size_;
   }
 
@@ -218,6 +216,8 @@ public:
     } else {
       idx = static_cast<uint32_t>(slots_.size());
       slots_.emplace_back();
+      // Room to free every slot later without allocating.
+      free_.reserve(slots_.capacity());
     }
     auto& x = slots_[idx];
     // Generations stay below 2^27, so keys are valid request IDs (below
@@ -397,6 +397,43 @@ liveness liveness_of(caf::abstract_actor* x) {
   return liveness::unknown;
 }
 
+/// True if copying `xs` allocates nothing but the copy itself: numbers,
+/// atoms, times and reference-counted handles.
+bool cheap_to_copy(const caf::type_erased_tuple& xs) {
+  for (size_t i = 0; i < xs.size(); ++i) {
+    switch (xs.type(i).first) {
+    case caf::type_nr<caf::actor>::value:
+    case caf::type_nr<caf::actor_addr>::value:
+    case caf::type_nr<caf::atom_value>::value:
+    case caf::type_nr<caf::duration>::value:
+    case caf::type_nr<int16_t>::value:
+    case caf::type_nr<int32_t>::value:
+    case caf::type_nr<int64_t>::value:
+    case caf::type_nr<int8_t>::value:
+    case caf::type_nr<long double>::value:
+    case caf::type_nr<caf::message>::value:
+    case caf::type_nr<caf::message_id>::value:
+    case caf::type_nr<caf::node_id>::value:
+    case caf::type_nr<caf::strong_actor_ptr>::value:
+    case caf::type_nr<caf::timespan>::value:
+    case caf::type_nr<caf::timestamp>::value:
+    case caf::type_nr<uint16_t>::value:
+    case caf::type_nr<uint32_t>::value:
+    case caf::type_nr<uint64_t>::value:
+    case caf::type_nr<uint8_t>::value:
+    case caf::type_nr<caf::unit_t>::value:
+    case caf::type_nr<caf::weak_actor_ptr>::value:
+    case caf::type_nr<bool>::value:
+    case caf::type_nr<double>::value:
+    case caf::type_nr<float>::value:
+      continue;
+    default:
+      return false;
+    }
+  }
+  return true;
+}
+
 bool is_error(const caf::mailbox_element& x) {
   return x.content().type_token() == caf::make_type_token<caf::error>();
 }
@@ -516,31 +553,55 @@ private:
       out_ = std::move(spare_);
       out_.clear();
       guard.unlock();
-      size_t failed = 0;
+      // An effect that throws (out of memory, say) is lost, but the others
+      // still run; a task that never reached its worker and a timer that
+      // was never set are taken care of below, under the lock.
+      std::vector<effect> failed;
       for (auto& e : batch) {
-        // An effect that throws (out of memory, say) is lost, but the
-        // others still run and the pool goes on performing effects.
         try {
           perform(e, eu);
         } catch (...) {
-          ++failed;
+          log_failed(e.kind);
+          if (e.kind == effect::send_task || e.kind == effect::timer)
+            failed.push_back(std::move(e));
         }
       }
       batch.clear();
-      if (failed > 0)
-        log_failed_effects(failed);
       guard.lock();
       spare_ = std::move(batch);
+      for (auto& e : failed)
+        on_failed(e);
     }
     flushing_ = false;
   }
 
-  void log_failed_effects(size_t n) noexcept {
+  void log_failed(effect::kind_t kind) noexcept {
     try {
-      log_->error("worker_pool: {} sends or timers failed with an exception", n);
+      log_->error("worker_pool: effect {} failed with an exception",
+                  static_cast<int>(kind));
     } catch (...) {
       // nothing left to do
     }
+  }
+
+  // Under the lock: a task whose send to its worker threw is answered
+  // `error::dropped` and frees its slot (it did not run); a timer that could
+  // not be set is forgotten, so that the next deadline arms one again.
+  void on_failed(const effect& e) {
+    if (e.kind == effect::timer) {
+      timers_.forget(e.at);
+      return;
+    }
+    auto key = e.mid.request_id().integer_value();
+    if (closing_ || running_.find(key) == nullptr)
+      return;
+    auto r = running_.take(key);
+    ++stats_.dropped;
+    answer(std::move(r.t.to),
+           caf::make_error(error::dropped, "worker_pool: the send to a worker failed"));
+    release_slot(r.worker);
+    dispatch();
+    check_drain();
   }
 
   void perform(effect& e, caf::execution_unit* eu) {
@@ -588,14 +649,20 @@ private:
                                                   caf::exit_msg{address(), e.reason}),
                         eu);
       break;
-    case effect::finish:
+    case effect::finish: {
+      // Unregistered even if cleanup throws, so that the system's shutdown
+      // never waits for the pool.
+      struct unregister {
+        worker_pool_actor* self;
+        ~unregister() { self->unregister_from_system(); }
+      } guard{this};
       cleanup(std::move(e.reason), eu);
-      unregister_from_system();
-      break;
+    } break;
     }
   }
 
-  // A new effect at the end of out_, made in place.
+  // A new effect at the end of out_, made in place. Whatever may throw while
+  // making its payload is done before, so that no half-made effect is left.
   effect& add_effect(effect::kind_t kind, caf::strong_actor_ptr target) {
     out_.emplace_back(kind, std::move(target));
     return out_.back();
@@ -611,9 +678,9 @@ private:
       // A forwarded request: the answer goes to the next stage.
       auto next = std::move(to.stages.back());
       to.stages.pop_back();
-      auto& e = add_effect(effect::send, std::move(next));
-      e.elem = caf::make_mailbox_element(std::move(to.sender), to.mid,
-                                         std::move(to.stages), std::move(msg));
+      auto elem = caf::make_mailbox_element(std::move(to.sender), to.mid,
+                                            std::move(to.stages), std::move(msg));
+      add_effect(effect::send, std::move(next)).elem = std::move(elem);
     } else if (to.sender && to.mid.is_request()) {
       // Only requests are answered: answering plain messages (with errors,
       // say) could start an endless exchange with another pool.
@@ -863,20 +930,43 @@ private:
     auto& w = entry.second;
     auto at = now();
     waits_.add(std::chrono::duration_cast<caf::timespan>(at - t.arrived));
-    // The caller's element goes to the worker as it is; the copy kept for a
-    // re-dispatch costs one allocation. Without an element (a wrapped or
-    // re-dispatched task), the worker's element shares the kept content.
+    // The caller's element goes to the worker as it is. For a re-dispatch
+    // the pool keeps a copy of small values (numbers, atoms, handles: one
+    // allocation); larger content (strings, containers, user types) moves
+    // into a message that the worker's new element shares, so that no deep
+    // copy is made under the lock (CAF copies shared content on write, on
+    // the worker's thread). Without an element (a wrapped or re-dispatched
+    // task), the worker's element shares the kept content.
     auto elem = std::move(t.elem);
     caf::message content;
-    if (!elem)
-      content = t.content;
-    else if (cfg_.max_redeliveries > 0)
-      t.content = elem->copy_content_to_message();
-    // The worker answers the pool under a request ID that is the key of the
-    // running task; keys grow, so the first running task has the earliest
-    // deadline.
-    auto key = running_.insert(std::move(t), worker_id, at,
-                               bounded_ ? at + cfg_.task_timeout : time_point{});
+    uint64_t key = 0;
+    try {
+      if (!elem) {
+        content = t.content;
+      } else if (cfg_.max_redeliveries > 0) {
+        if (cheap_to_copy(elem->content())) {
+          t.content = elem->copy_content_to_message();
+        } else {
+          t.content = elem->move_content_to_message();
+          elem.reset();
+          content = t.content;
+        }
+      }
+      // Room for the send, so that a running task always has one.
+      if (out_.size() == out_.capacity())
+        out_.reserve(std::max(out_.capacity() * 2, size_t{16}));
+      // The worker answers the pool under a request ID that is the key of
+      // the running task; keys grow, so the first running task has the
+      // earliest deadline.
+      key = running_.insert(std::move(t), worker_id, at,
+                            bounded_ ? at + cfg_.task_timeout : time_point{});
+    } catch (...) {
+      // Out of memory: the task does not start and its slot stays free.
+      idle_.push_front(worker_id);
+      answer(std::move(t.to),
+             caf::make_error(error::dropped, "worker_pool: could not start the task"));
+      return;
+    }
     ++w.in_flight;
     auto& e =
         add_effect(effect::send_task, caf::actor_cast<caf::strong_actor_ptr>(w.hdl));
@@ -979,10 +1069,16 @@ private:
       return;
     // The clock may block while its queue is full, so it is called without
     // the lock, as everything that reaches other threads.
-    auto& e =
-        add_effect(effect::timer, caf::actor_cast<caf::strong_actor_ptr>(timer_relay_));
-    e.content = caf::make_message(expire_atom_v, detail::pending_timers::stamp(next));
-    e.at = next;
+    try {
+      auto msg = caf::make_message(expire_atom_v, detail::pending_timers::stamp(next));
+      auto& e =
+          add_effect(effect::timer, caf::actor_cast<caf::strong_actor_ptr>(timer_relay_));
+      e.content = std::move(msg);
+      e.at = next;
+    } catch (...) {
+      timers_.forget(next);
+      throw;
+    }
   }
 
   // Expires queued tasks already past the queue timeout, so that none starts
@@ -1271,8 +1367,9 @@ private:
       ev.reason = to_string(reason);
     auto msg = caf::make_message(std::move(ev));
     subscribers_.for_each([&](const caf::actor& who) {
-      auto& e = add_effect(effect::send, caf::actor_cast<caf::strong_actor_ptr>(who));
-      e.elem = caf::make_mailbox_element(me(), caf::make_message_id(), {}, msg);
+      auto elem = caf::make_mailbox_element(me(), caf::make_message_id(), {}, msg);
+      add_effect(effect::send, caf::actor_cast<caf::strong_actor_ptr>(who)).elem =
+          std::move(elem);
     });
   }
 

@@ -170,9 +170,13 @@ struct worker_pool_config {
   /// years or more means no limit (the default).
   caf::timespan queue_timeout = caf::timespan::max();
   /// How often a task whose worker crashed runs again before it is
-  /// quarantined. The worker always gets the caller's message as it is; for
-  /// a re-dispatch the pool keeps a copy of each running task's content.
-  /// 0 never re-dispatches and keeps no copy.
+  /// quarantined. For a re-dispatch the pool keeps each running task's
+  /// content: a copy when it holds only numbers, atoms, times and handles
+  /// (the worker then gets the caller's message as it is), otherwise the
+  /// content itself, moved into a message the worker's message shares (any
+  /// deep copy is CAF's copy on write, on the worker's thread). 0 never
+  /// re-dispatches: plain tasks then go to the worker as they are and the
+  /// pool keeps nothing of them.
   size_t max_redeliveries = 2;
   /// How many recent tasks the wait/run percentiles cover; at least 1.
   size_t latency_samples = 1024;

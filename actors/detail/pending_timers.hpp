@@ -44,6 +44,14 @@ public:
     return true;
   }
 
+  /// The timer for `x` was never set (scheduling it failed): no message
+  /// will come for it.
+  void forget(time_point x) {
+    auto i = at_.find(x);
+    if (i != at_.end())
+      at_.erase(i);
+  }
+
 private:
   std::multiset<time_point> at_;
 };
