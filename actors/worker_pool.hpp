@@ -46,7 +46,9 @@
 /// - `error::overloaded` when the queue is full (overflow_policy::reject_newest),
 ///   or `error::dropped` for the oldest queued task of the lowest priority when
 ///   a new one pushes it out (overflow_policy::drop_oldest);
-/// - `error::dropped` when (clear_atom) empties the queue it waits in;
+/// - `error::dropped` when (clear_atom) empties the queue it waits in, or
+///   when the pool could not hand it to a worker (the send threw, out of
+///   memory say): it did not run then;
 /// - `error::overloaded` when it waited in the queue longer than
 ///   `queue_timeout` without starting (it never runs then);
 /// - `caf::sec::request_timeout` when the task ran longer than `task_timeout`;

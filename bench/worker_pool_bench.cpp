@@ -314,11 +314,12 @@ caf::behavior sender_impl(caf::event_based_actor* self, caf::actor target) {
 
 void memory_pool(benchmark::State& state) {
   auto& sys = sys_pool().get(state.range(0));
-  auto pool = make_actorkit_pool(sys, make_worker_factory(echo_impl));
   caf::scoped_actor self{sys};
-  self->request(pool, caf::infinite, pause_atom_v).receive([] {}, [](caf::error&) {});
   double per_task = 0;
   for (auto _ : state) {
+    // A new pool each time, so that its queue's buffer is counted too.
+    auto pool = make_actorkit_pool(sys, make_worker_factory(echo_impl));
+    self->request(pool, caf::infinite, pause_atom_v).receive([] {}, [](caf::error&) {});
     auto sender = sys.spawn(sender_impl, pool);
     auto before = heap_in_use();
     self->request(sender, caf::infinite, run_atom_v, memory_tasks)
@@ -331,13 +332,11 @@ void memory_pool(benchmark::State& state) {
     per_task = static_cast<double>(heap_in_use() - before) / memory_tasks;
     state.PauseTiming();
     self->send_exit(sender, caf::exit_reason::user_shutdown);
-    self->request(pool, caf::infinite, resume_atom_v).receive([] {}, [](caf::error&) {});
-    self->request(pool, caf::infinite, drain_atom_v).receive([] {}, [](caf::error&) {});
-    self->request(pool, caf::infinite, pause_atom_v).receive([] {}, [](caf::error&) {});
+    self->request(pool, caf::infinite, shutdown_atom_v)
+        .receive([] {}, [](caf::error&) {});
     state.ResumeTiming();
   }
   state.counters["bytes_per_task"] = per_task;
-  self->send_exit(pool, caf::exit_reason::user_shutdown);
 }
 
 void memory_mailbox(benchmark::State& state) {
