@@ -9,7 +9,7 @@
 ///                 update_op<int64_t>{[db](caf::event_based_actor* self,
 ///                                         const int64_t& v, auto commit) {
 ///                   self->request(db, 1s, ask_atom_v, v).then(
-///                     [=](int64_t) { commit(v + 1); },
+///                     guarded(commit, [=](int64_t) { commit(v + 1); }),
 ///                     [=](caf::error& e) { commit(std::move(e)); });
 ///                 }})
 ///     .then([](int64_t now) { ... });
@@ -29,6 +29,12 @@
 /// within `serialized_config::op_timeout`, answered `sec::request_timeout`)
 /// the value stays as it was and only that caller gets the error; the queued
 /// updates behind it then run as usual, each on the last committed value.
+/// "Throws" covers `fn` itself and the continuations it wraps with
+/// `guarded(commit, f)`: an exception that escapes a continuation CAF runs
+/// for the actor ends the actor, as in any CAF actor (every waiting update
+/// is then answered `error::shut_down`). After a timeout the next update
+/// starts while the timed-out one's continuations may still run: its commit
+/// is ignored, but what it does to the outside world is not undone.
 /// Updates are independent requests from independent callers, so one
 /// caller's failure never cancels another's work. A commit after the timeout
 /// is ignored, as is any second commit. `commit` must be called from the
@@ -52,6 +58,7 @@
 #include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/detail/type_traits.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/expected.hpp>
 #include <caf/response_promise.hpp>
@@ -83,6 +90,40 @@ struct update_op {
     }};
   }
 };
+
+namespace detail {
+
+template <class T, class F, class Args>
+struct guarded_fn;
+
+template <class T, class F, class... Args>
+struct guarded_fn<T, F, caf::detail::type_list<Args...>> {
+  commit_fn<T> commit;
+  F f;
+
+  void operator()(Args... xs) {
+    try {
+      f(std::forward<Args>(xs)...);
+    } catch (std::exception& e) {
+      commit(caf::make_error(caf::sec::runtime_error,
+                             std::string{"update threw: "} + e.what()));
+    } catch (...) {
+      commit(caf::make_error(caf::sec::runtime_error, "update threw"));
+    }
+  }
+};
+
+} // namespace detail
+
+/// Wraps a continuation of an update (a response handler it registers): an
+/// exception `f` throws fails only this update, committed as
+/// `sec::runtime_error`, instead of ending the serialized actor. The wrapper
+/// takes the same arguments as `f`, so CAF matches it as it would `f`.
+template <class T, class F>
+auto guarded(commit_fn<T> commit, F f) {
+  using args = typename caf::detail::get_callable_trait<F>::arg_types;
+  return detail::guarded_fn<T, F, args>{std::move(commit), std::move(f)};
+}
 
 /// The serialized value's typed interface.
 template <class T>
@@ -196,6 +237,8 @@ void serialized_run(serialized_self<T>* self) {
     } catch (std::exception& e) {
       commit(caf::make_error(caf::sec::runtime_error,
                              std::string{"update threw: "} + e.what()));
+    } catch (...) {
+      commit(caf::make_error(caf::sec::runtime_error, "update threw"));
     }
     st.in_call = false;
   }

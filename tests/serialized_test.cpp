@@ -229,6 +229,34 @@ BOOST_AUTO_TEST_CASE(a_throwing_update_fails_alone_and_the_actor_survives) {
   BOOST_TEST(good->value->value() == 6);
 }
 
+BOOST_AUTO_TEST_CASE(an_update_throwing_anything_fails_alone) {
+  auto c = make({5});
+  auto bad = update(c, update_op<int64_t>::apply([](int64_t) -> int64_t { throw 42; }));
+  auto good = update(c, update_op<int64_t>::apply([](int64_t v) { return v + 1; }));
+  run();
+  BOOST_TEST(bad->value->error() == caf::sec::runtime_error);
+  BOOST_TEST(good->value->value() == 6);
+}
+
+BOOST_AUTO_TEST_CASE(a_guarded_continuation_that_throws_fails_only_its_update) {
+  auto c = make({5});
+  update_op<int64_t> bad{[p = pause.actor](caf::event_based_actor* self, const int64_t& v,
+                                           commit_fn<int64_t> commit) {
+    self->request(p, std::chrono::seconds(1), ask_atom_v, v)
+        .then(guarded(commit, [](int64_t) { throw std::runtime_error("late boom"); }),
+              [=](caf::error& e) { commit(e); });
+  }};
+  auto a = update(c, bad);
+  auto b = update(c, async_increment(pause.actor));
+  run();
+  advance(20ms);
+  BOOST_REQUIRE(a->done());
+  BOOST_TEST(a->value->error() == caf::sec::runtime_error);
+  BOOST_REQUIRE(b->done());
+  BOOST_TEST(b->value->value() == 6);
+  BOOST_TEST(get(c) == 6);
+}
+
 BOOST_AUTO_TEST_CASE(full_queue_and_empty_update_are_refused) {
   serialized_config<int64_t> cfg;
   cfg.max_queued = 2;
