@@ -181,7 +181,12 @@ struct latest_wins_config {
   size_t max_keys = 10000;
   /// Timeout of each request to the worker; positive, or `no_limit` for
   /// none (saves a clock entry per request; a worker that never answers then
-  /// holds its caller and its slot until the gate exits).
+  /// holds its caller and its slot until the gate exits). CAF keeps the
+  /// gate's handler of each request to a worker until that request is
+  /// answered or times out; a worker that dies holding a request (killed by
+  /// the restart policy, say) never answers it. With `no_limit` each such
+  /// request then keeps a small handler in the gate until the gate exits (its
+  /// caller is answered all the same), so pair restart with a finite timeout.
   caf::timespan worker_timeout = std::chrono::seconds(30);
   /// Subscribers (subscribe_atom) at most; positive.
   size_t max_subscribers = 16;
