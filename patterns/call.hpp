@@ -100,7 +100,10 @@ inline caf::error validate(const call_options& opts) {
 /// Adapts a response promise into a completion callback for the
 /// compositions: a value is delivered as is, a `caf::expected` as its value
 /// or its error. Works with `caf::response_promise` and
-/// `caf::typed_response_promise<...>`:
+/// `caf::typed_response_promise<...>`. If the actor dies before the
+/// composition completes, the promise dies unanswered (CAF 0.17 answers no
+/// open promise of a dying actor): the requester hears only from its own
+/// request timeout.
 ///
 ///   [=](run_atom) -> caf::result<std::vector<int64_t>> {
 ///     auto rp = self->make_response_promise<std::vector<int64_t>>();

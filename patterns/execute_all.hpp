@@ -12,7 +12,8 @@
 /// - `execute_all` fails fast: the first error completes it. Tasks already
 ///   handed to the pool still run; their answers are ignored.
 /// - `execute_all_settled` never fails: one `caf::expected<T>` per task, in
-///   input order. A full pool queue shows up as `error::overloaded`.
+///   input order. A full pool queue shows up as `error::overloaded`
+///   (`overflow_policy::reject_newest`) or `error::dropped` (`drop_oldest`).
 /// - `opts.timeout` bounds each task from the moment it is handed to the
 ///   pool, time spent in the pool's queue included; `opts.deadline` bounds the
 ///   whole run. Empty input completes at once with an empty vector.

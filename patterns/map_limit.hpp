@@ -2,22 +2,30 @@
 /// at most `limit` requests in flight, results in input order (the lesson's
 /// processWithLimit, without its bookkeeping).
 ///
-///   map_limit(self, ids, 3, [&](int64_t id) { return ask<user>(users, get_atom_v, id);
-///   },
+///   map_limit(self, ids, 3,
+///             [users](int64_t id) { return ask<user>(users, get_atom_v, id); },
 ///             [](caf::expected<std::vector<user>> r) { ... });
+///
+/// `make` and `done` run later, from the actor's reply handlers, so they
+/// must capture by value (the blocking overloads may capture by reference).
 ///
 /// - `map_limit` fails fast: the first error completes it and no further
 ///   input is started; replies still in flight are ignored.
 /// - `map_limit_settled` never fails: one `caf::expected<R>` per input.
 /// - `make(input)` builds the call for one input when its turn comes; the
-///   next input starts as soon as any in-flight request settles.
+///   next input starts as soon as any in-flight request settles. A `make`
+///   that throws fails its input with `sec::runtime_error` (and with it the
+///   whole map, in the fail-fast form).
 /// - `limit == 0` completes at once with `error::invalid_config`; empty input
 ///   completes at once with an empty vector.
 /// Everything else (exactly-once `done`, timeouts, deadline, late replies,
 /// caller death) is as documented in parallel.hpp.
 #pragma once
 
+#include <exception>
 #include <memory>
+#include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -64,8 +72,22 @@ public:
     while (!finished_ && in_flight_ < limit_ && next_ < inputs_.size()) {
       auto i = next_++;
       ++in_flight_;
-      send(
-          self_, make_(inputs_[i]), budget_,
+      std::optional<call<value_type>> c;
+      caf::error err;
+      try {
+        c = make_(inputs_[i]);
+      } catch (std::exception& e) {
+        err = caf::make_error(caf::sec::runtime_error,
+                              std::string{"make threw: "} + e.what());
+      } catch (...) {
+        err = caf::make_error(caf::sec::runtime_error, "make threw");
+      }
+      if (!c) {
+        on_error(i, std::move(err));
+        continue;
+      }
+      detail::send(
+          self_, *c, budget_,
           [st = this->shared_from_this(), i](value_type&& x) {
             st->on_value(i, std::move(x));
           },

@@ -12,12 +12,18 @@
 ///   `init`.
 /// - `waterfall` passes each step's answer to the next step:
 ///   `waterfall(5, [*2, +10, /2]) == 10`; no steps yields `init`.
+/// - A `step` that throws completes the composition with
+///   `sec::runtime_error`. Steps and `done` run later, from the actor's reply
+///   handlers, so they must capture by value.
 /// Exactly-once `done`, timeouts, deadline (counted from the start of the
 /// whole sequence), late replies and caller death are as in parallel.hpp.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -58,9 +64,19 @@ public:
       done_(caf::expected<Acc>{std::move(acc_)});
       return;
     }
-    call<Acc> c = step_(static_cast<const Acc&>(acc_), items_[index_]);
-    send(
-        self_, c, budget_,
+    std::optional<call<Acc>> c;
+    try {
+      c = step_(static_cast<const Acc&>(acc_), items_[index_]);
+    } catch (std::exception& e) {
+      done_(caf::expected<Acc>{caf::make_error(caf::sec::runtime_error,
+                                               std::string{"step threw: "} + e.what())});
+      return;
+    } catch (...) {
+      done_(caf::expected<Acc>{caf::make_error(caf::sec::runtime_error, "step threw")});
+      return;
+    }
+    detail::send(
+        self_, *c, budget_,
         [st = this->shared_from_this()](Acc&& x) {
           st->acc_ = std::move(x);
           ++st->index_;

@@ -111,4 +111,18 @@ BOOST_AUTO_TEST_CASE(deliver_to_forwards_values_and_errors) {
   BOOST_TEST(bad->value->error() == error::dropped);
 }
 
+BOOST_AUTO_TEST_CASE(an_empty_error_answer_fails_the_call) {
+  // A target that answers "no error" instead of the value asked for.
+  auto blank = spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](ask_atom, int64_t) { return caf::error{}; }};
+  });
+  std::vector<call<int64_t>> calls{ask_int(blank, 1)};
+  auto out = start<caf::expected<std::vector<int64_t>>>(
+      [=](auto* self, auto done) { all(self, calls, done); });
+  run();
+  BOOST_REQUIRE(out->done());
+  BOOST_REQUIRE(!*out->value);
+  BOOST_TEST(out->value->error() == caf::sec::unexpected_response);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

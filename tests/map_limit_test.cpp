@@ -246,4 +246,30 @@ BOOST_AUTO_TEST_CASE(calls_may_go_to_different_targets) {
   BOOST_TEST(out->value->value() == (ints{100, 201, 102, 203}));
 }
 
+BOOST_AUTO_TEST_CASE(a_throwing_make_fails_its_input_not_the_actor) {
+  auto svc = echo(10ms);
+  auto make = [=](int64_t x) {
+    if (x == 2)
+      throw std::runtime_error("no call for 2");
+    return ask_int(svc, x);
+  };
+  auto fast = start<all_result>(
+      [=](auto* self, auto done) { map_limit(self, iota(5), 2, make, done); });
+  auto settled = start<settled_result>(
+      [=](auto* self, auto done) { map_limit_settled(self, iota(5), 2, make, done); });
+  run();
+  advance(100ms);
+  BOOST_REQUIRE(fast->done());
+  BOOST_TEST(fast->value->error() == caf::sec::runtime_error);
+  BOOST_REQUIRE(settled->done());
+  BOOST_REQUIRE(settled->value->size() == 5u);
+  for (int64_t i = 0; i < 5; ++i) {
+    auto& r = (*settled->value)[static_cast<size_t>(i)];
+    if (i == 2)
+      BOOST_TEST(r.error() == caf::sec::runtime_error);
+    else
+      BOOST_TEST((r && *r == i));
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -227,4 +227,24 @@ BOOST_AUTO_TEST_CASE(caller_death_stops_the_waterfall) {
   BOOST_TEST(out.use_count() == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_throwing_step_completes_with_runtime_error) {
+  auto svc = echo(10ms, [](int64_t x) { return x + 1; });
+  auto out = start<one_result>([=](auto* self, auto done) {
+    reduce(
+        self, ints{1, 2, 3}, int64_t{0},
+        [=](const int64_t& acc, int64_t item) {
+          if (item == 2)
+            throw 7;
+          return ask_int(svc, acc + item);
+        },
+        done);
+  });
+  run();
+  advance(100ms);
+  BOOST_REQUIRE(out->done());
+  BOOST_TEST(out->value->error() == caf::sec::runtime_error);
+  BOOST_TEST(out->calls == 1);
+  BOOST_TEST(svc.counters->calls == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

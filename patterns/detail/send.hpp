@@ -52,6 +52,15 @@ inline caf::duration to_duration(caf::timespan x) {
   return caf::duration{x};
 }
 
+/// A target that answers an empty `caf::error` ("no error") did not answer
+/// with the value asked for.
+inline caf::error non_empty(caf::error err) {
+  if (!err)
+    return caf::make_error(caf::sec::unexpected_response,
+                           "the target answered an empty error");
+  return err;
+}
+
 /// Sends `c` from `self`; exactly one of `ok(T&&)` or `fail(caf::error&&)`
 /// runs, possibly before this function returns (null target, deadline passed).
 template <class T, class Self, class Ok, class Fail>
@@ -64,7 +73,9 @@ void send(Self* self, const call<T>& c, const budget& b, Ok ok, Fail fail) {
     // No deadline: no clock reads, no classification.
     self->request(c.target, to_duration(b.timeout), c.content)
         .then([ok{std::move(ok)}](T& x) mutable { ok(std::move(x)); },
-              [fail{std::move(fail)}](caf::error& err) mutable { fail(std::move(err)); });
+              [fail{std::move(fail)}](caf::error& err) mutable {
+                fail(non_empty(std::move(err)));
+              });
     return;
   }
   auto timeout = b.effective(self->clock().now());
@@ -75,7 +86,7 @@ void send(Self* self, const call<T>& c, const budget& b, Ok ok, Fail fail) {
   self->request(c.target, to_duration(timeout), c.content)
       .then([ok{std::move(ok)}](T& x) mutable { ok(std::move(x)); },
             [self, b, fail{std::move(fail)}](caf::error& err) mutable {
-              fail(b.classify(std::move(err), self->clock().now()));
+              fail(b.classify(non_empty(std::move(err)), self->clock().now()));
             });
 }
 
