@@ -16,8 +16,9 @@
 ///   next input starts as soon as any in-flight request settles. A `make`
 ///   that throws fails its input with `sec::runtime_error` (and with it the
 ///   whole map, in the fail-fast form).
-/// - `limit == 0` completes at once with `error::invalid_config`; empty input
-///   completes at once with an empty vector.
+/// - A `limit` below 1 (0, or a negative integer) completes at once with
+///   `error::invalid_config`; empty input completes at once with an empty
+///   vector (the settled form has no element to carry a refusal then).
 /// Everything else (exactly-once `done`, timeouts, deadline, late replies,
 /// caller death) is as documented in parallel.hpp.
 #pragma once
@@ -38,6 +39,22 @@
 #include <actorkit/patterns/detail/send.hpp>
 
 namespace actorkit {
+
+/// A concurrency limit: any integer. Below 1 is refused with
+/// `error::invalid_config` (a negative `int` does not wrap around to a huge
+/// limit).
+struct limit_t {
+  template <class Int, std::enable_if_t<std::is_integral<Int>::value, int> = 0>
+  limit_t(Int x) {
+    if constexpr (std::is_signed<Int>::value)
+      value = x < 1 ? 0 : static_cast<size_t>(x);
+    else
+      value = static_cast<size_t>(x);
+  }
+
+  /// The limit, or 0 for a refused one.
+  size_t value = 0;
+};
 
 namespace detail {
 
@@ -175,24 +192,24 @@ void run_bounded_map(Self* self, std::vector<In> inputs, size_t limit, MakeCall 
 /// Fail-fast bounded map: `done(caf::expected<std::vector<R>>)`, where
 /// `make(const In&)` returns a `call<R>`.
 template <class Self, class In, class MakeCall, class Done>
-void map_limit(Self* self, std::vector<In> inputs, size_t limit, MakeCall make, Done done,
-               call_options opts = {}) {
-  detail::run_bounded_map<false>(self, std::move(inputs), limit, std::move(make),
+void map_limit(Self* self, std::vector<In> inputs, limit_t limit, MakeCall make,
+               Done done, call_options opts = {}) {
+  detail::run_bounded_map<false>(self, std::move(inputs), limit.value, std::move(make),
                                  std::move(done), opts);
 }
 
 /// Settled bounded map: `done(std::vector<caf::expected<R>>)`, never fails.
 template <class Self, class In, class MakeCall, class Done>
-void map_limit_settled(Self* self, std::vector<In> inputs, size_t limit, MakeCall make,
+void map_limit_settled(Self* self, std::vector<In> inputs, limit_t limit, MakeCall make,
                        Done done, call_options opts = {}) {
-  detail::run_bounded_map<true>(self, std::move(inputs), limit, std::move(make),
+  detail::run_bounded_map<true>(self, std::move(inputs), limit.value, std::move(make),
                                 std::move(done), opts);
 }
 
 /// Blocking fail-fast bounded map.
 template <class In, class MakeCall>
 caf::expected<std::vector<detail::mapped_t<In, MakeCall>>>
-map_limit(caf::scoped_actor& self, std::vector<In> inputs, size_t limit, MakeCall make,
+map_limit(caf::scoped_actor& self, std::vector<In> inputs, limit_t limit, MakeCall make,
           call_options opts = {}) {
   using R = detail::mapped_t<In, MakeCall>;
   return await_expected<std::vector<R>>(self, [inputs{std::move(inputs)}, limit,
@@ -205,7 +222,7 @@ map_limit(caf::scoped_actor& self, std::vector<In> inputs, size_t limit, MakeCal
 /// Blocking settled bounded map.
 template <class In, class MakeCall>
 std::vector<caf::expected<detail::mapped_t<In, MakeCall>>>
-map_limit_settled(caf::scoped_actor& self, std::vector<In> inputs, size_t limit,
+map_limit_settled(caf::scoped_actor& self, std::vector<In> inputs, limit_t limit,
                   MakeCall make, call_options opts = {}) {
   using R = detail::mapped_t<In, MakeCall>;
   auto n = inputs.size();

@@ -151,6 +151,19 @@ BOOST_AUTO_TEST_CASE(a_zero_limit_is_refused) {
   BOOST_TEST(svc.counters->calls == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_negative_limit_is_refused_not_taken_as_unlimited) {
+  auto svc = echo(1ms);
+  int limit = -1;
+  auto out = start<all_result>([=](auto* self, auto done) {
+    map_limit(
+        self, iota(3), limit, [=](int64_t x) { return ask_int(svc, x); }, done);
+  });
+  run();
+  BOOST_REQUIRE(out->done());
+  BOOST_TEST(out->value->error() == error::invalid_config);
+  BOOST_TEST(svc.counters->calls == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(empty_input_completes_at_once) {
   auto svc = echo(1ms);
   auto out = start<all_result>([=](auto* self, auto done) {
