@@ -86,7 +86,8 @@ void all(Self* self, const std::vector<call<T>>& calls, Done done,
 /// Promise.allSettled: one `caf::expected<T>` per call, in input order; never
 /// fails. Errors include timeouts (`caf::sec::request_timeout`), a dead target
 /// (`caf::sec::request_receiver_down`) and `error::deadline_exceeded`. With
-/// invalid options every element holds the `error::invalid_config`.
+/// invalid options every element holds the `error::invalid_config` (with no
+/// calls there is no element to hold it: the result is empty).
 template <class T, class Self, class Done>
 void all_settled(Self* self, const std::vector<call<T>>& calls, Done done,
                  call_options opts = {}) {
