@@ -9,12 +9,15 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <type_traits>
 #include <utility>
 
 #include <caf/actor.hpp>
 #include <caf/actor_cast.hpp>
+#include <caf/attachable.hpp>
 #include <caf/error.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/expected.hpp>
 #include <caf/make_message.hpp>
 #include <caf/message.hpp>
@@ -97,32 +100,92 @@ inline caf::error validate(const call_options& opts) {
   return caf::none;
 }
 
+namespace detail {
+
+template <class Promise, class T>
+void deliver_value(Promise& rp, T&& x) {
+  using value_type = std::decay_t<T>;
+  if constexpr (is_expected<value_type>::value) {
+    if (x)
+      rp.deliver(std::move(*x));
+    else
+      rp.deliver(std::move(x.error()));
+  } else {
+    rp.deliver(std::forward<T>(x));
+  }
+}
+
+// The promise of deliver_to(self, rp), shared by its callback and the guard
+// that answers it when the actor exits first.
+template <class Promise>
+struct guarded_promise {
+  Promise rp;
+  bool open = true;
+};
+
+template <class Promise>
+class promise_guard final : public caf::attachable {
+public:
+  static constexpr size_t token_type = 0x616b7064;
+
+  explicit promise_guard(std::shared_ptr<guarded_promise<Promise>> p) : p_(std::move(p)) {
+    // nop
+  }
+
+  void actor_exited(const caf::error& reason, caf::execution_unit*) override {
+    if (!p_->open)
+      return;
+    p_->open = false;
+    p_->rp.deliver(reason ? reason : caf::make_error(caf::exit_reason::normal));
+  }
+
+  bool matches(const token& what) override {
+    return what.subtype == token_type && what.ptr == p_.get();
+  }
+
+private:
+  std::shared_ptr<guarded_promise<Promise>> p_;
+};
+
+} // namespace detail
+
 /// Adapts a response promise into a completion callback for the
 /// compositions: a value is delivered as is, a `caf::expected` as its value
 /// or its error. Works with `caf::response_promise` and
-/// `caf::typed_response_promise<...>`. If the actor dies before the
-/// composition completes, the promise dies unanswered (CAF 0.17 answers no
-/// open promise of a dying actor): the requester hears only from its own
-/// request timeout.
+/// `caf::typed_response_promise<...>`:
 ///
 ///   [=](run_atom) -> caf::result<std::vector<int64_t>> {
 ///     auto rp = self->make_response_promise<std::vector<int64_t>>();
-///     actorkit::all(self, calls, actorkit::deliver_to(rp));
+///     actorkit::all(self, calls, actorkit::deliver_to(self, rp));
 ///     return rp;
 ///   }
+///
+/// With `self`, the promise is answered with the actor's exit reason if the
+/// actor exits before the composition completes: CAF 0.17 answers no open
+/// promise of a dying actor, so without it the requester would hear only
+/// from its own request timeout. (It costs one allocation and one attach per
+/// composition; the one-argument form does without.)
+template <class Self, class Promise>
+auto deliver_to(Self* self, Promise rp) {
+  using guard = detail::promise_guard<Promise>;
+  auto p = std::make_shared<detail::guarded_promise<Promise>>();
+  p->rp = std::move(rp);
+  self->attach(std::make_unique<guard>(p));
+  return [self, p](auto&& x) {
+    if (!p->open)
+      return;
+    p->open = false;
+    self->detach(caf::attachable::token{guard::token_type, p.get()});
+    detail::deliver_value(p->rp, std::forward<decltype(x)>(x));
+  };
+}
+
+/// The same without the exit guard: if the actor dies first, the promise
+/// dies unanswered.
 template <class Promise>
 auto deliver_to(Promise rp) {
-  return [rp](auto&& x) mutable {
-    using value_type = std::decay_t<decltype(x)>;
-    if constexpr (is_expected<value_type>::value) {
-      if (x)
-        rp.deliver(std::move(*x));
-      else
-        rp.deliver(std::move(x.error()));
-    } else {
-      rp.deliver(std::forward<decltype(x)>(x));
-    }
-  };
+  return
+      [rp](auto&& x) mutable { detail::deliver_value(rp, std::forward<decltype(x)>(x)); };
 }
 
 } // namespace actorkit

@@ -7,8 +7,8 @@
 ///   race(self, calls, done)         done(caf::expected<T>)
 ///
 /// `self` is any event-based actor (dynamically typed, typed or stateful);
-/// every call is sent at once. Use `deliver_to(rp)` as `done` to answer
-/// through a response promise. Each also has a blocking overload taking a
+/// every call is sent at once. Use `deliver_to(self, rp)` as `done` to
+/// answer through a response promise. Each also has a blocking overload taking a
 /// `caf::scoped_actor&` and returning the result (see blocking.hpp).
 ///
 /// Semantics shared by all four:

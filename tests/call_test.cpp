@@ -125,4 +125,43 @@ BOOST_AUTO_TEST_CASE(an_empty_error_answer_fails_the_call) {
   BOOST_TEST(out->value->error() == caf::sec::unexpected_response);
 }
 
+BOOST_AUTO_TEST_CASE(deliver_to_self_answers_the_requester_when_the_actor_dies_first) {
+  // A target that never answers, and a front that answers through all().
+  auto silent = spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](ask_atom, int64_t) -> caf::result<int64_t> {
+      return caf::delegated<int64_t>{};
+    }};
+  });
+  auto quick = echo(10ms);
+  auto front = spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    return {[=](int64_t x) {
+      auto rp = self->make_response_promise();
+      auto target = x < 0 ? ask_int(silent, x) : ask_int(quick, x);
+      all(self, std::vector<call<int64_t>>{target}, deliver_to(self, rp),
+          call_options{}.with_timeout(no_limit));
+    }};
+  });
+  auto ask_front = [=](int64_t x) {
+    return start<caf::expected<std::vector<int64_t>>>([=](auto* self, auto done) {
+      self->request(front, caf::infinite, x)
+          .then([done](std::vector<int64_t>& xs) mutable { done(xs); },
+                [done](caf::error& e) mutable { done(e); });
+    });
+  };
+  auto answered = ask_front(1);
+  auto stranded = ask_front(-1);
+  run();
+  advance(10ms);
+  BOOST_REQUIRE(answered->done());
+  BOOST_TEST(answered->value->value() == std::vector<int64_t>{1});
+  BOOST_TEST(!stranded->done());
+  caf::anon_send_exit(front, caf::exit_reason::kill);
+  run();
+  BOOST_REQUIRE(stranded->done());
+  BOOST_TEST(stranded->value->error() == caf::exit_reason::kill);
+  // Each caller was answered once.
+  BOOST_TEST(answered->calls == 1);
+  BOOST_TEST(stranded->calls == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
