@@ -1030,8 +1030,7 @@ private:
   void on_down(const caf::down_msg& dm) {
     for (auto& kvp : workers_)
       if (kvp.second.hdl.address() == dm.source) {
-        auto reason = dm.reason ? dm.reason : caf::make_error(caf::exit_reason::normal);
-        worker_lost(kvp.first, reason, false);
+        worker_lost(kvp.first, dm.reason, false);
         return;
       }
   }
@@ -1215,10 +1214,15 @@ private:
 
   // A worker is gone (crashed, or stuck and dropped by the pool): its other
   // running tasks are re-dispatched or quarantined, and a replacement starts.
-  void worker_lost(uint64_t worker_id, const caf::error& reason, bool drop) {
+  void worker_lost(uint64_t worker_id, const caf::error& exit_reason, bool drop) {
     auto wi = workers_.find(worker_id);
     if (wi == workers_.end())
       return;
+    // A normal exit (or a worker answering an empty error on its way out)
+    // has no error code to pass on: its callers hear that the worker is gone.
+    auto reason = exit_reason ? exit_reason
+                              : caf::make_error(caf::sec::request_receiver_down,
+                                                "worker_pool: the worker exited");
     auto w = std::move(wi->second);
     workers_.erase(wi);
     if (drop) {

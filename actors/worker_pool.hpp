@@ -57,7 +57,8 @@
 ///   discarded;
 /// - when its worker crashes, the task runs again on another worker up to
 ///   `max_redeliveries` times; after that the caller gets the worker's exit
-///   reason and the task is counted as quarantined;
+///   reason (`caf::sec::request_receiver_down` for a normal exit) and the
+///   task is counted as quarantined;
 /// - `error::shut_down` after (shutdown_atom), and the pool's exit reason (or
 ///   `error::shut_down` for a normal exit) when the pool dies with the task
 ///   queued or running; drain requests are answered the same way. When no

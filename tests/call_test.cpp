@@ -164,4 +164,29 @@ BOOST_AUTO_TEST_CASE(deliver_to_self_answers_the_requester_when_the_actor_dies_f
   BOOST_TEST(stranded->calls == 1);
 }
 
+BOOST_AUTO_TEST_CASE(deliver_to_self_answers_a_normal_exit_with_a_real_error) {
+  auto silent = spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](ask_atom, int64_t) -> caf::result<int64_t> {
+      return caf::delegated<int64_t>{};
+    }};
+  });
+  auto front = spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    return {[=](int64_t x) {
+      auto rp = self->make_response_promise();
+      all(self, std::vector<call<int64_t>>{ask_int(silent, x)}, deliver_to(self, rp),
+          call_options{}.with_timeout(no_limit));
+      self->quit();
+    }};
+  });
+  auto out = start<caf::expected<std::vector<int64_t>>>([=](auto* self, auto done) {
+    self->request(front, caf::infinite, int64_t{1})
+        .then([done](std::vector<int64_t>& xs) mutable { done(xs); },
+              [done](caf::error& e) mutable { done(e); });
+  });
+  run();
+  BOOST_REQUIRE(out->done());
+  BOOST_REQUIRE(!*out->value);
+  BOOST_TEST(out->value->error() == caf::sec::request_receiver_down);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

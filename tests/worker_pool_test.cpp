@@ -784,6 +784,28 @@ BOOST_AUTO_TEST_CASE(a_redispatched_task_gets_its_content_as_sent) {
   BOOST_TEST(stats(*pool).redelivered == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_worker_exiting_normally_with_a_task_fails_it_with_a_real_error) {
+  // The worker quits without an error while it holds the task.
+  auto quitter = [](caf::actor_system& sys) {
+    return sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+      return {[=](ask_atom, int64_t) -> caf::result<int64_t> {
+        self->quit();
+        return caf::delegated<int64_t>{};
+      }};
+    });
+  };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.max_redeliveries = 0;
+  auto pool = spawn_worker_pool(sys, cfg, quitter);
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  auto out = ask(*pool, 1);
+  run();
+  BOOST_TEST(has_error(out, caf::sec::request_receiver_down));
+  BOOST_TEST(stats(*pool).quarantined == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_pool_can_be_a_worker_of_another_pool) {
   // The inner pool answers some tasks at once (overloaded) from inside the
   // outer pool's dispatch: neither pool may deadlock or lose an answer.
