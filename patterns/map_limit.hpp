@@ -40,16 +40,21 @@
 
 namespace actorkit {
 
-/// A concurrency limit: any integer. Below 1 is refused with
+/// A concurrency limit: any integer (or enumerator). Below 1 is refused with
 /// `error::invalid_config` (a negative `int` does not wrap around to a huge
 /// limit).
 struct limit_t {
-  template <class Int, std::enable_if_t<std::is_integral<Int>::value, int> = 0>
+  template <
+      class Int,
+      std::enable_if_t<std::is_integral<Int>::value || std::is_enum<Int>::value, int> = 0>
   limit_t(Int x) {
-    if constexpr (std::is_signed<Int>::value)
+    if constexpr (std::is_enum<Int>::value) {
+      *this = limit_t{static_cast<std::underlying_type_t<Int>>(x)};
+    } else if constexpr (std::is_signed<Int>::value) {
       value = x < 1 ? 0 : static_cast<size_t>(x);
-    else
+    } else {
       value = static_cast<size_t>(x);
+    }
   }
 
   /// The limit, or 0 for a refused one.

@@ -151,6 +151,25 @@ BOOST_AUTO_TEST_CASE(a_zero_limit_is_refused) {
   BOOST_TEST(svc.counters->calls == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(limits_come_as_any_integer_or_enumerator) {
+  enum { two = 2 };
+  auto svc = echo(10ms);
+  auto out = start<all_result>([=](auto* self, auto done) {
+    map_limit(
+        self, iota(4), two, [=](int64_t x) { return ask_int(svc, x); }, done);
+  });
+  auto unsigned_out = start<all_result>([=](auto* self, auto done) {
+    map_limit(
+        self, iota(4), size_t{4}, [=](int64_t x) { return ask_int(svc, x); }, done);
+  });
+  run();
+  advance(20ms);
+  BOOST_REQUIRE(out->done());
+  BOOST_TEST(out->value->value() == iota(4));
+  BOOST_REQUIRE(unsigned_out->done());
+  BOOST_TEST(unsigned_out->value->value() == iota(4));
+}
+
 BOOST_AUTO_TEST_CASE(a_negative_limit_is_refused_not_taken_as_unlimited) {
   auto svc = echo(1ms);
   int limit = -1;
