@@ -556,21 +556,33 @@ private:
       // An effect that throws (out of memory, say) is lost, but the others
       // still run; a task that never reached its worker and a timer that
       // was never set are taken care of below, under the lock.
+      // (Whatever throws again while handling a failure is given up on, so
+      // that the pool never stops performing effects.)
       std::vector<effect> failed;
       for (auto& e : batch) {
         try {
           perform(e, eu);
         } catch (...) {
           log_failed(e.kind);
-          if (e.kind == effect::send_task || e.kind == effect::timer)
-            failed.push_back(std::move(e));
+          if (e.kind == effect::send_task || e.kind == effect::timer) {
+            try {
+              failed.push_back(std::move(e));
+            } catch (...) {
+              // out of memory
+            }
+          }
         }
       }
       batch.clear();
       guard.lock();
       spare_ = std::move(batch);
-      for (auto& e : failed)
-        on_failed(e);
+      for (auto& e : failed) {
+        try {
+          on_failed(e);
+        } catch (...) {
+          log_failed(e.kind);
+        }
+      }
     }
     flushing_ = false;
   }
