@@ -555,9 +555,9 @@ private:
       guard.unlock();
       // An effect that throws (out of memory, say) is lost, but the others
       // still run; a task that never reached its worker and a timer that
-      // was never set are taken care of below, under the lock.
-      // (Whatever throws again while handling a failure is given up on, so
-      // that the pool never stops performing effects.)
+      // was never set are taken care of below, under the lock. What throws
+      // again while handling a failure is given up on, so that the pool
+      // never stops performing effects.
       std::vector<effect> failed;
       for (auto& e : batch) {
         try {
