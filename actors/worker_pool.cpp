@@ -483,8 +483,10 @@ public:
     }
     std::unique_lock<spin_lock> guard{lock_};
     now_ = home_system().clock().now();
+    std::vector<uint64_t> ids;
     for (auto& hdl : workers)
-      add_worker(std::move(hdl), owned);
+      ids.push_back(add_worker(std::move(hdl), owned));
+    add_slots(ids);
     flush(guard, nullptr);
     guard.unlock();
     // Messages that arrived meanwhile (a worker's death) were left to us.
@@ -1160,21 +1162,31 @@ private:
 
   // -- workers ------------------------------------------------------------------
 
-  void add_worker(caf::actor hdl, bool owned) {
+  // Adds a worker without free slots (see add_slots); returns its ID.
+  uint64_t add_worker(caf::actor hdl, bool owned) {
     auto id = next_worker_++;
     emit(effect::monitor, hdl);
     worker_entry w;
     w.hdl = std::move(hdl);
     w.owned = owned;
     workers_.emplace(id, std::move(w));
-    for (size_t i = 0; i < cfg_.max_in_flight_per_worker; ++i)
-      idle_.push_back(id);
+    return id;
   }
 
-  // Starts a worker from the factory; false if there is none or it failed.
-  bool start_worker() {
+  // Gives new workers their free slots, one round over all of them at a
+  // time: a burst of tasks spreads over the new workers before any of them
+  // gets a second task.
+  void add_slots(const std::vector<uint64_t>& ids) {
+    for (size_t i = 0; i < cfg_.max_in_flight_per_worker; ++i)
+      for (auto id : ids)
+        idle_.push_back(id);
+  }
+
+  // Starts a worker from the factory and returns its ID; 0 if there is no
+  // factory or it failed. The new worker has no free slots yet.
+  uint64_t start_worker() {
     if (!factory_)
-      return false;
+      return 0;
     caf::actor hdl;
     try {
       hdl = factory_(home_system());
@@ -1184,14 +1196,13 @@ private:
       log_->warn("worker_pool: the factory threw");
     }
     if (!hdl)
-      return false;
+      return 0;
     for (auto& kvp : workers_)
       if (kvp.second.hdl == hdl) {
         log_->warn("worker_pool: the factory returned a worker the pool already has");
-        return false;
+        return 0;
       }
-    add_worker(std::move(hdl), true);
-    return true;
+    return add_worker(std::move(hdl), true);
   }
 
   void stop_worker(worker_entry& w, caf::error reason) {
@@ -1262,7 +1273,8 @@ private:
       }
     }
     if (!w.retiring) {
-      if (start_worker()) {
+      if (auto id = start_worker()) {
+        add_slots({id});
         ++stats_.replaced;
         log_->info("worker_pool: worker replaced ({})", to_string(reason));
         publish(pool_event::worker_replaced, 0, reason);
@@ -1302,16 +1314,22 @@ private:
       if (!factory_)
         return caf::make_error(error::invalid_config,
                                "worker_pool: cannot grow without a worker factory");
-      for (auto i = active; i < n; ++i)
-        if (!start_worker()) {
+      std::vector<uint64_t> ids;
+      for (auto i = active; i < n; ++i) {
+        auto id = start_worker();
+        if (id == 0) {
           // The workers started so far stay and take queued work.
-          if (active_workers() > active) {
+          add_slots(ids);
+          if (!ids.empty()) {
             publish(pool_event::resized);
             dispatch();
           }
           return caf::make_error(error::invalid_config,
                                  "worker_pool: the factory failed to start a worker");
         }
+        ids.push_back(id);
+      }
+      add_slots(ids);
       log_->info("worker_pool: grew from {} to {} workers", active, n);
       publish(pool_event::resized);
       dispatch();
@@ -1460,7 +1478,7 @@ private:
   bool flushing_ = false;
   time_point now_;
   uint64_t next_task_ = 0;
-  uint64_t next_worker_ = 0;
+  uint64_t next_worker_ = 1; // 0 means none (see start_worker)
   worker_pool_stats stats_;
   sample_window waits_;
   sample_window runs_;

@@ -36,8 +36,10 @@
 /// atoms, wrap it with `prioritized(...)`.
 ///
 /// Dispatch is work-pulling: a task goes to a worker that has a free slot
-/// (fewer than `max_in_flight_per_worker` tasks), preferring the one idle the
-/// longest; otherwise it waits in the pool's queue. At most
+/// (fewer than `max_in_flight_per_worker` tasks), preferring the slot free
+/// the longest; otherwise it waits in the pool's queue. New workers' slots
+/// are handed out one round over all of them at a time, so that a burst
+/// spreads over the workers before any gets a second task. At most
 /// workers x max_in_flight_per_worker tasks run at once. Higher priorities run
 /// first; equal priorities run in arrival order.
 ///

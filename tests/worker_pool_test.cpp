@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -349,6 +350,40 @@ BOOST_AUTO_TEST_CASE(per_worker_limit_allows_that_many_tasks_per_worker) {
     BOOST_TEST(out->calls == 1);
   BOOST_TEST(p->max_in_flight == 4);
   BOOST_TEST(ms(elapsed()) == 20);
+}
+
+BOOST_AUTO_TEST_CASE(a_burst_spreads_over_the_workers_before_any_gets_a_second_task) {
+  // Which worker ran each task, in order.
+  auto ran_on = std::make_shared<std::vector<int>>();
+  auto n = std::make_shared<int>(0);
+  worker_pool_config cfg;
+  cfg.workers = 3;
+  cfg.max_in_flight_per_worker = 4;
+  auto pool = spawn_worker_pool(sys, cfg, [=](caf::actor_system& sys) {
+    auto idx = (*n)++;
+    return sys.spawn([=]() -> caf::behavior {
+      return {[=](ask_atom, int64_t x) {
+        ran_on->push_back(idx);
+        return x * 10;
+      }};
+    });
+  });
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  run();
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 6; ++i)
+    outs.push_back(ask(*pool, i));
+  run();
+  for (int64_t i = 0; i < 6; ++i)
+    BOOST_TEST(has_value(outs[i], i * 10));
+  // Two tasks per worker, not four on the first and two on the second.
+  std::map<int, int> per_worker;
+  for (auto idx : *ran_on)
+    ++per_worker[idx];
+  BOOST_TEST(per_worker.size() == 3u);
+  for (auto& kvp : per_worker)
+    BOOST_TEST(kvp.second == 2);
 }
 
 BOOST_AUTO_TEST_CASE(a_long_task_does_not_hold_up_the_tasks_behind_it) {
