@@ -1073,7 +1073,13 @@ private:
   // ones pending and adds one only when the earliest deadline comes before
   // all of them: a few at most, never one per task.
   void arm_timer() {
-    if (closing_ || (!bounded_ && !queue_bounded_))
+    // Most pools have no deadlines: this check stays inline.
+    if (bounded_ || queue_bounded_)
+      arm_deadline_timer();
+  }
+
+  void arm_deadline_timer() {
+    if (closing_)
       return;
     auto next = queue_deadline();
     if (bounded_ && !running_.empty())
