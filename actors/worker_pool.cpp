@@ -1028,7 +1028,7 @@ private:
       // The worker's answer goes on as it is, in its own mailbox element. A
       // bounce (no sender) goes on from the pool, so that a pool above this
       // one does not take it for this pool's crash.
-      if (!what->sender)
+      if (!what->sender || failed)
         what->sender = me();
       auto& e = add_effect(effect::relay, std::move(to.sender));
       e.elem = std::move(what);
@@ -1158,7 +1158,7 @@ private:
     }
     for (auto wid : stuck)
       if (!closing_)
-        worker_lost(wid, caf::make_error(caf::sec::request_timeout), true);
+        worker_lost(wid, caf::make_error(caf::sec::request_timeout), true, false);
     if (closing_)
       return;
     dispatch();
@@ -1243,7 +1243,10 @@ private:
 
   // A worker is gone (crashed, or stuck and dropped by the pool): its other
   // running tasks are re-dispatched or quarantined, and a replacement starts.
-  void worker_lost(uint64_t worker_id, const caf::error& exit_reason, bool drop) {
+  // With `then_dispatch` false the caller dispatches after losing several
+  // workers, so that no task goes to a worker about to be lost too.
+  void worker_lost(uint64_t worker_id, const caf::error& exit_reason, bool drop,
+                   bool then_dispatch = true) {
     auto wi = workers_.find(worker_id);
     if (wi == workers_.end())
       return;
@@ -1307,6 +1310,8 @@ private:
       quit(caf::make_error(error::shut_down, "worker_pool: no workers left"));
       return;
     }
+    if (!then_dispatch)
+      return;
     dispatch();
     arm_timer();
     check_drain();

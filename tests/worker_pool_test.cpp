@@ -317,6 +317,27 @@ typed_worker::behavior_type typed_worker_impl() {
 
 } // namespace
 
+namespace {
+
+/// Answers every request at once with request_receiver_down and marks
+/// itself terminating right after (its down message comes later).
+class answer_then_die final : public caf::monitorable_actor {
+public:
+  explicit answer_then_die(caf::actor_config& cfg) : caf::monitorable_actor(cfg) {}
+
+  void enqueue(caf::mailbox_element_ptr what, caf::execution_unit* eu) override {
+    if (what->mid.is_request() && what->sender)
+      what->sender->enqueue(
+          caf::make_mailbox_element(
+              ctrl(), what->mid.response_id(), {},
+              caf::make_message(caf::make_error(caf::sec::request_receiver_down))),
+          eu);
+    setf(is_terminated_flag);
+  }
+};
+
+} // namespace
+
 BOOST_FIXTURE_TEST_SUITE(worker_pool_suite, fixture)
 
 BOOST_AUTO_TEST_CASE(concurrency_never_exceeds_the_worker_count) {
@@ -1862,6 +1883,60 @@ BOOST_FIXTURE_TEST_CASE(a_pool_of_pools_answers_every_caller_once, no_fixture) {
   caf::anon_send_exit(*outer, caf::exit_reason::user_shutdown);
   for (auto& p : inner)
     caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_redispatched_on_a_timeout_skips_other_stuck_workers) {
+  // Tasks 1 and 2 hang and time out in the same timer round; task 3 shares
+  // task 1's worker. Its re-dispatch must not go to task 2's worker, which
+  // is dropped in the same round.
+  p->react = [](int64_t x, int) {
+    return x == 3 ? reaction::reply_after(40ms) : reaction::never();
+  };
+  worker_pool_config cfg;
+  cfg.workers = 2;
+  cfg.max_in_flight_per_worker = 2;
+  cfg.task_timeout = 50ms;
+  cfg.max_redeliveries = 1;
+  auto pool = make_pool(cfg);
+  auto t1 = ask(pool, 1);
+  auto t2 = ask(pool, 2);
+  run();
+  advance(20ms);
+  auto t3 = ask(pool, 3);
+  run();
+  advance(30ms);
+  BOOST_TEST(has_error(t1, caf::sec::request_timeout));
+  BOOST_TEST(has_error(t2, caf::sec::request_timeout));
+  advance(100ms);
+  BOOST_TEST(has_value(t3, 30));
+  BOOST_TEST(p->attempts[3] == 2);
+  auto s = stats(pool);
+  BOOST_TEST(s.redelivered == 1u);
+  BOOST_TEST(s.quarantined == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_inner_pools_relayed_error_is_not_taken_for_its_crash) {
+  // The inner worker answers an error and starts terminating right away, as
+  // a worker may while the inner pool's relay of its answer is still under
+  // way on another thread. The outer pool must relay the error, not drop
+  // the inner pool.
+  caf::actor_config acfg{sys.dummy_execution_unit()};
+  auto w = caf::make_actor<answer_then_die, caf::actor>(sys.next_actor_id(), sys.node(),
+                                                        &sys, acfg);
+  worker_pool_config cfg;
+  auto inner = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{w});
+  BOOST_REQUIRE(inner);
+  auto outer = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{*inner});
+  BOOST_REQUIRE(outer);
+  pools.push_back(*outer);
+  pools.push_back(*inner);
+  auto events = subscribe_listener(*outer);
+  auto out = ask(*outer, 1);
+  run();
+  BOOST_TEST(has_error(out, caf::sec::request_receiver_down));
+  BOOST_TEST(kinds_of(*events).empty());
+  BOOST_TEST(!caf::actor_cast<caf::abstract_actor*>(*outer)->getf(
+      caf::abstract_actor::is_terminated_flag));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
