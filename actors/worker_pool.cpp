@@ -645,8 +645,9 @@ private:
                         eu);
       break;
     case effect::relay:
-      // The sender stays the worker, as if it had answered the caller
-      // directly (as with caf::actor_pool).
+      // A value's sender stays the worker, as if it had answered the caller
+      // directly (as with caf::actor_pool); an error leaves from the pool
+      // (see on_reply).
       e.elem->mid = e.mid;
       e.target->enqueue(std::move(e.elem), eu);
       break;
@@ -1025,9 +1026,10 @@ private:
     else
       ++stats_.completed;
     if (to.stages.empty() && to.sender && to.mid.is_request()) {
-      // The worker's answer goes on as it is, in its own mailbox element. A
-      // bounce (no sender) goes on from the pool, so that a pool above this
-      // one does not take it for this pool's crash.
+      // The worker's answer goes on as it is, in its own mailbox element. An
+      // error goes on from the pool: a pool above this one judges an error
+      // by its sender's liveness, and the worker may be dying by the time
+      // the relay arrives, which must not count as this pool's crash.
       if (!what->sender || failed)
         what->sender = me();
       auto& e = add_effect(effect::relay, std::move(to.sender));
