@@ -172,6 +172,24 @@ public:
       f(buf_[(head_ + i) & (buf_.size() - 1)]);
   }
 
+  /// Removes the elements for which `pred` holds, keeping the others in
+  /// order; allocates nothing.
+  template <class Pred>
+  void remove_if(Pred pred) {
+    size_t kept = 0;
+    for (size_t i = 0; i < size_; ++i) {
+      auto& x = at(i);
+      if (pred(x))
+        continue;
+      if (kept != i)
+        at(kept) = std::move(x);
+      ++kept;
+    }
+    for (size_t i = kept; i < size_; ++i)
+      at(i) = T{};
+    size_ = kept;
+  }
+
 private:
   void grow() {
     if (size_ < buf_.size())
@@ -537,8 +555,15 @@ private:
         return;
       while (auto* list = inbox_.take_all()) {
         now_ = home_system().clock().now();
-        while (list != nullptr)
-          handle(inbox::pop(list));
+        while (list != nullptr) {
+          // A message whose handling throws (out of memory, say) is lost,
+          // but the rest of the list is still handled and freed.
+          try {
+            handle(inbox::pop(list));
+          } catch (...) {
+            log_failed_message();
+          }
+        }
       }
       flush(guard, eu);
     }
@@ -587,6 +612,14 @@ private:
       }
     }
     flushing_ = false;
+  }
+
+  void log_failed_message() noexcept {
+    try {
+      log_->error("worker_pool: handling a message failed with an exception");
+    } catch (...) {
+      // nothing left to do
+    }
   }
 
   void log_failed(effect::kind_t kind) noexcept {
@@ -944,7 +977,6 @@ private:
     auto worker_id = entry.first;
     auto& w = entry.second;
     auto at = now();
-    waits_.add(std::chrono::duration_cast<caf::timespan>(at - t.arrived));
     // The caller's element goes to the worker as it is. For a re-dispatch
     // the pool keeps a copy of small values (numbers, atoms, handles: one
     // allocation); larger content (strings, containers, user types) moves
@@ -956,6 +988,7 @@ private:
     caf::message content;
     uint64_t key = 0;
     try {
+      waits_.add(std::chrono::duration_cast<caf::timespan>(at - t.arrived));
       if (!elem) {
         content = t.content;
       } else if (cfg_.max_redeliveries > 0) {
@@ -1227,6 +1260,12 @@ private:
     return n;
   }
 
+  // Drops the free-slot entries of a worker that left or retires, so that
+  // the idle queue never holds more entries than there are slots.
+  void forget_idle(uint64_t worker_id) {
+    idle_.remove_if([worker_id](uint64_t id) { return id == worker_id; });
+  }
+
   // Frees one slot of a worker after a task left it.
   void release_slot(uint64_t worker_id) {
     auto w = workers_.find(worker_id);
@@ -1259,14 +1298,18 @@ private:
                                                 "worker_pool: the worker exited");
     auto w = std::move(wi->second);
     workers_.erase(wi);
+    forget_idle(worker_id);
     if (drop) {
       emit(effect::demonitor, w.hdl);
       // A worker the user handed in is only dropped, never stopped by the pool.
       if (w.owned)
         emit(effect::stop, w.hdl, caf::exit_reason::kill);
     }
-    for (auto key : running_.keys_of(worker_id)) {
-      auto t = std::move(running_.take(key).t);
+    // Pushed to the front of their queues last first, so that they run
+    // again in the order they were dispatched.
+    auto keys = running_.keys_of(worker_id);
+    for (auto k = keys.rbegin(); k != keys.rend(); ++k) {
+      auto t = std::move(running_.take(*k).t);
       if (t.redeliveries < cfg_.max_redeliveries) {
         ++t.redeliveries;
         ++stats_.redelivered;
@@ -1362,6 +1405,7 @@ private:
         leaving.push_back(kvp.first);
       }
     for (auto id : leaving) {
+      forget_idle(id);
       auto wi = workers_.find(id);
       if (wi->second.in_flight == 0) {
         stop_worker(wi->second, caf::exit_reason::user_shutdown);
@@ -1480,8 +1524,8 @@ private:
   caf::actor timer_relay_;
   caf::actor_control_block* timer_relay_ctrl_ = nullptr;
   std::unordered_map<uint64_t, worker_entry> workers_;
-  // One entry per free slot: worker ids, oldest free first. Entries of
-  // workers that left or retire are skipped when popped.
+  // One entry per free slot of a worker that takes tasks: worker ids, oldest
+  // free first. A worker that leaves or retires takes its entries along.
   ring_queue<uint64_t> idle_;
   // When the pending timers fire.
   detail::pending_timers timers_;

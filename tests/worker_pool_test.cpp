@@ -1272,6 +1272,64 @@ BOOST_AUTO_TEST_CASE(shrinking_under_load_drops_no_work) {
   BOOST_TEST(alive == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_crashed_workers_tasks_run_again_in_their_dispatch_order) {
+  // One worker runs three tasks at once; the first one kills it.
+  p->react = [](int64_t x, int attempt) {
+    if (attempt > 0)
+      return reaction::reply_after(10ms);
+    if (x == 0)
+      return reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms);
+    return reaction::never();
+  };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.max_in_flight_per_worker = 3;
+  auto pool = make_pool(cfg);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 3; ++i)
+    outs.push_back(ask(pool, i));
+  run();
+  advance(15ms);
+  for (int64_t i = 0; i < 3; ++i)
+    BOOST_TEST(has_value(outs[i], i * 10));
+  // First attempts, then the re-dispatch on the replacement, in both cases
+  // in the order the tasks arrived.
+  BOOST_TEST(p->order == (std::vector<int64_t>{0, 1, 2, 0, 1, 2}));
+  BOOST_TEST(stats(pool).redelivered == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(repeated_resizes_keep_dispatch_right) {
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.max_in_flight_per_worker = 2;
+  auto pool = make_pool(cfg);
+  // Shrinks with idle and with busy workers, grows in between.
+  for (int round = 0; round < 20; ++round) {
+    BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{4})));
+    auto busy = ask(pool, round);
+    run();
+    BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{1})));
+    advance(10ms);
+    BOOST_TEST(has_value(busy, round * 10));
+  }
+  BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{3})));
+  p->max_in_flight = 0;
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 0; i < 8; ++i)
+    outs.push_back(ask(pool, i));
+  run();
+  // 3 workers x 2 slots run; the rest waits.
+  BOOST_TEST(p->in_flight == 6);
+  auto s = stats(pool);
+  BOOST_TEST(s.workers == 3u);
+  BOOST_TEST(s.running == 6u);
+  BOOST_TEST(s.queued == 2u);
+  advance(20ms);
+  for (int64_t i = 0; i < 8; ++i)
+    BOOST_TEST(has_value(outs[i], i * 10));
+  BOOST_TEST(p->max_in_flight == 6);
+}
+
 BOOST_AUTO_TEST_CASE(resize_refuses_zero_and_growth_without_a_factory) {
   auto pool = make_pool(2);
   BOOST_TEST(control(pool, caf::make_message(resize_atom_v, uint64_t{0})) ==
