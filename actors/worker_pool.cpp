@@ -473,6 +473,20 @@ caf::behavior timer_relay_impl(caf::event_based_actor* self, caf::actor_addr poo
   }};
 }
 
+/// Refuses a pool of `n` workers that is too large for `cfg`.
+caf::error check_size(uint64_t n, const worker_pool_config& cfg) {
+  if (n > worker_pool_max_workers)
+    return caf::make_error(error::invalid_config,
+                           "worker_pool: at most " +
+                               std::to_string(worker_pool_max_workers) + " workers");
+  if (n > worker_pool_max_slots / cfg.max_in_flight_per_worker)
+    return caf::make_error(error::invalid_config,
+                           "worker_pool: workers x max_in_flight_per_worker must be "
+                           "at most " +
+                               std::to_string(worker_pool_max_slots));
+  return caf::none;
+}
+
 /// The pool actor. It has no mailbox and no thread of its own: like
 /// caf::actor_pool, it handles each message inside `enqueue`, on the
 /// sender's thread, under one lock. A task goes straight from the caller's
@@ -1365,12 +1379,16 @@ private:
   caf::error resize(uint64_t n) {
     if (n == 0)
       return caf::make_error(error::invalid_config, "worker_pool: resize to 0 workers");
+    if (auto err = check_size(n, cfg_))
+      return err;
     auto active = active_workers();
     if (n > active) {
       if (!factory_)
         return caf::make_error(error::invalid_config,
                                "worker_pool: cannot grow without a worker factory");
+      // Reserved first: a started worker always gets its slots.
       std::vector<uint64_t> ids;
+      ids.reserve(n - active);
       for (auto i = active; i < n; ++i) {
         auto id = start_worker();
         if (id == 0) {
@@ -1582,22 +1600,30 @@ const char* to_string(pool_event x) {
 }
 
 caf::error validate(const worker_pool_config& cfg, bool check_workers) {
-  auto refuse = [](const char* what) {
-    return caf::make_error(error::invalid_config,
-                           std::string{"worker_pool_config."} + what);
+  auto refuse = [](const std::string& what) {
+    return caf::make_error(error::invalid_config, "worker_pool_config." + what);
   };
   if (check_workers && cfg.workers == 0)
     return refuse("workers must be at least 1");
+  if (check_workers && cfg.workers > worker_pool_max_workers)
+    return refuse("workers must be at most " + std::to_string(worker_pool_max_workers));
   if (cfg.max_in_flight_per_worker == 0)
     return refuse("max_in_flight_per_worker must be at least 1");
+  if (cfg.max_in_flight_per_worker > worker_pool_max_slots ||
+      (check_workers &&
+       cfg.workers > worker_pool_max_slots / cfg.max_in_flight_per_worker))
+    return refuse("max_in_flight_per_worker: workers x max_in_flight_per_worker "
+                  "must be at most " +
+                  std::to_string(worker_pool_max_slots));
   if (cfg.queue_capacity == 0)
     return refuse("queue_capacity must be at least 1");
   if (cfg.task_timeout <= caf::timespan::zero())
     return refuse("task_timeout must be positive");
   if (cfg.queue_timeout <= caf::timespan::zero())
     return refuse("queue_timeout must be positive");
-  if (cfg.latency_samples == 0)
-    return refuse("latency_samples must be at least 1");
+  if (cfg.latency_samples == 0 || cfg.latency_samples > worker_pool_max_latency_samples)
+    return refuse("latency_samples must be 1 to " +
+                  std::to_string(worker_pool_max_latency_samples));
   if (cfg.max_drain_waiters == 0)
     return refuse("max_drain_waiters must be at least 1");
   if (cfg.max_subscribers == 0)
@@ -1644,6 +1670,8 @@ caf::expected<caf::actor> spawn_worker_pool(caf::actor_system& sys,
   if (workers.empty())
     return caf::make_error(error::invalid_config,
                            "worker_pool: workers must hold at least one actor");
+  if (auto err = check_size(workers.size(), cfg))
+    return err;
   if (std::any_of(workers.begin(), workers.end(), [](auto& w) { return !w; }))
     return caf::make_error(error::invalid_config,
                            "worker_pool: workers holds a null actor");

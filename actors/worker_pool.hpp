@@ -58,7 +58,8 @@
 ///   the user handed in is only dropped from the pool) and its late answer is
 ///   discarded;
 /// - when its worker crashes, the task runs again on another worker up to
-///   `max_redeliveries` times; after that the caller gets the worker's exit
+///   `max_redeliveries` times (ahead of the queue; a worker's tasks in the
+///   order they were dispatched); after that the caller gets the worker's exit
 ///   reason (`caf::sec::request_receiver_down` for a normal exit) and the
 ///   task is counted as quarantined;
 /// - `error::shut_down` after (shutdown_atom), and the pool's exit reason (or
@@ -153,12 +154,24 @@ worker_factory make_worker_factory(F fun) {
   };
 }
 
+/// Most workers a pool may have (at spawn and after a resize).
+constexpr size_t worker_pool_max_workers = 65536;
+
+/// Most tasks a pool may run at once: workers x max_in_flight_per_worker,
+/// checked at spawn and on every resize.
+constexpr size_t worker_pool_max_slots = size_t{1} << 20;
+
+/// Most recent tasks the wait/run percentiles may cover.
+constexpr size_t worker_pool_max_latency_samples = 65536;
+
 /// Options of a worker pool; `validate` names the first bad field.
 struct worker_pool_config {
-  /// Number of workers started from the factory; at least 1. Ignored when the
-  /// pool is spawned over existing workers.
+  /// Number of workers started from the factory; 1 to
+  /// `worker_pool_max_workers`. Ignored when the pool is spawned over
+  /// existing workers.
   size_t workers = 4;
-  /// Tasks one worker runs at once; at least 1.
+  /// Tasks one worker runs at once; at least 1, and workers x this at most
+  /// `worker_pool_max_slots`.
   size_t max_in_flight_per_worker = 1;
   /// Tasks waiting in the queue at most; at least 1.
   size_t queue_capacity = 10000;
@@ -183,7 +196,8 @@ struct worker_pool_config {
   /// re-dispatches: plain tasks then go to the worker as they are and the
   /// pool keeps nothing of them.
   size_t max_redeliveries = 2;
-  /// How many recent tasks the wait/run percentiles cover; at least 1.
+  /// How many recent tasks the wait/run percentiles cover; 1 to
+  /// `worker_pool_max_latency_samples`.
   size_t latency_samples = 1024;
   /// Parked (drain_atom) requests at most; further ones are answered
   /// `error::overloaded`. At least 1.
@@ -194,7 +208,8 @@ struct worker_pool_config {
 };
 
 /// Checks `cfg`: `error::invalid_config` naming the field, or no error.
-/// `check_workers` is false when the pool is built over existing workers.
+/// `check_workers` is false when the pool is built over existing workers
+/// (their number is checked at spawn then).
 caf::error validate(const worker_pool_config& cfg, bool check_workers = true);
 
 /// Spawns a pool of `cfg.workers` workers made by `factory`. A bad config or a

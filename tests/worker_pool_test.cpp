@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
 #include <stdexcept>
@@ -1334,6 +1335,15 @@ BOOST_AUTO_TEST_CASE(resize_refuses_zero_and_growth_without_a_factory) {
   auto pool = make_pool(2);
   BOOST_TEST(control(pool, caf::make_message(resize_atom_v, uint64_t{0})) ==
              error::invalid_config);
+  // Sizes beyond the limits are refused before any worker starts.
+  BOOST_TEST(control(pool, caf::make_message(resize_atom_v,
+                                             uint64_t{worker_pool_max_workers + 1})) ==
+             error::invalid_config);
+  BOOST_TEST(control(pool, caf::make_message(resize_atom_v,
+                                             std::numeric_limits<uint64_t>::max())) ==
+             error::invalid_config);
+  BOOST_TEST(p->spawned.size() == 2u);
+  BOOST_TEST(stats(pool).workers == 2u);
   auto w = spawn(probe_worker, p);
   auto fixed = spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{w});
   BOOST_REQUIRE(fixed);
@@ -1538,6 +1548,20 @@ BOOST_AUTO_TEST_CASE(invalid_configs_are_refused_naming_the_field) {
   cfg = {};
   cfg.max_subscribers = 0;
   refused(cfg, "max_subscribers");
+  // Sizes that would take the pool's memory (or hang it filling its tables).
+  cfg = {};
+  cfg.workers = worker_pool_max_workers + 1;
+  refused(cfg, "workers");
+  cfg = {};
+  cfg.max_in_flight_per_worker = std::numeric_limits<size_t>::max();
+  refused(cfg, "max_in_flight_per_worker");
+  cfg = {};
+  cfg.workers = 4096;
+  cfg.max_in_flight_per_worker = worker_pool_max_slots / 4096 + 1;
+  refused(cfg, "max_in_flight_per_worker");
+  cfg = {};
+  cfg.latency_samples = worker_pool_max_latency_samples + 1;
+  refused(cfg, "latency_samples");
   BOOST_TEST(p->spawned.empty());
   auto no_workers =
       spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{});
@@ -1552,6 +1576,24 @@ BOOST_AUTO_TEST_CASE(a_worker_handed_in_twice_is_refused) {
   auto pool = spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{a, a});
   BOOST_REQUIRE(!pool);
   BOOST_TEST(pool.error() == error::invalid_config);
+}
+
+BOOST_AUTO_TEST_CASE(existing_workers_with_too_many_slots_are_refused) {
+  auto a = spawn(probe_worker, p);
+  auto b = spawn(probe_worker, p);
+  worker_pool_config cfg;
+  cfg.max_in_flight_per_worker = worker_pool_max_slots / 2 + 1;
+  auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{a, b});
+  BOOST_REQUIRE(!pool);
+  BOOST_TEST(pool.error() == error::invalid_config);
+  cfg.max_in_flight_per_worker = worker_pool_max_slots / 2;
+  auto fits = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{a, b});
+  BOOST_REQUIRE(fits);
+  pools.push_back(*fits);
+  auto out = ask(*fits, 4);
+  run();
+  advance(10ms);
+  BOOST_TEST(has_value(out, 40));
 }
 
 BOOST_AUTO_TEST_CASE(a_throwing_factory_at_spawn_is_refused_and_leaves_nothing_running) {
