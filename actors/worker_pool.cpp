@@ -172,6 +172,17 @@ public:
       f(buf_[(head_ + i) & (buf_.size() - 1)]);
   }
 
+  /// Makes room for `n` elements in all, so that pushing up to that many
+  /// allocates nothing.
+  void reserve(size_t n) {
+    if (n <= buf_.size())
+      return;
+    size_t capacity = std::max(buf_.size(), size_t{8});
+    while (capacity < n)
+      capacity *= 2;
+    reallocate(capacity);
+  }
+
   /// Removes the elements for which `pred` holds, keeping the others in
   /// order; allocates nothing.
   template <class Pred>
@@ -194,7 +205,11 @@ private:
   void grow() {
     if (size_ < buf_.size())
       return;
-    std::vector<T> next(std::max(buf_.size() * 2, size_t{8}));
+    reallocate(std::max(buf_.size() * 2, size_t{8}));
+  }
+
+  void reallocate(size_t capacity) {
+    std::vector<T> next(capacity);
     for (size_t i = 0; i < size_; ++i)
       next[i] = std::move(buf_[(head_ + i) & (buf_.size() - 1)]);
     buf_ = std::move(next);
@@ -1025,8 +1040,10 @@ private:
     } catch (...) {
       // Out of memory: the task does not start and its slot stays free.
       idle_.push_front(worker_id);
+      ++stats_.dropped;
       answer(std::move(t.to),
              caf::make_error(error::dropped, "worker_pool: could not start the task"));
+      check_drain();
       return;
     }
     ++w.in_flight;
@@ -1210,6 +1227,7 @@ private:
         worker_lost(wid, caf::make_error(caf::sec::request_timeout), true, false);
     if (closing_)
       return;
+    forget_idle_of_leavers();
     dispatch();
     arm_timer();
     check_drain();
@@ -1234,7 +1252,8 @@ private:
   void add_slots(const std::vector<uint64_t>& ids) {
     for (size_t i = 0; i < cfg_.max_in_flight_per_worker; ++i)
       for (auto id : ids)
-        idle_.push_back(id);
+        if (i + workers_.find(id)->second.in_flight < cfg_.max_in_flight_per_worker)
+          idle_.push_back(id);
   }
 
   // Starts a worker from the factory and returns its ID; 0 if there is no
@@ -1280,6 +1299,15 @@ private:
     idle_.remove_if([worker_id](uint64_t id) { return id == worker_id; });
   }
 
+  // The same for every worker that left or retires, in one pass: for many
+  // workers leaving at once.
+  void forget_idle_of_leavers() {
+    idle_.remove_if([this](uint64_t id) {
+      auto wi = workers_.find(id);
+      return wi == workers_.end() || wi->second.retiring;
+    });
+  }
+
   // Frees one slot of a worker after a task left it.
   void release_slot(uint64_t worker_id) {
     auto w = workers_.find(worker_id);
@@ -1298,8 +1326,9 @@ private:
 
   // A worker is gone (crashed, or stuck and dropped by the pool): its other
   // running tasks are re-dispatched or quarantined, and a replacement starts.
-  // With `then_dispatch` false the caller dispatches after losing several
-  // workers, so that no task goes to a worker about to be lost too.
+  // With `then_dispatch` false the caller loses several workers in a row and
+  // then drops their free slots (forget_idle_of_leavers) and dispatches, so
+  // that no task goes to a worker about to be lost too.
   void worker_lost(uint64_t worker_id, const caf::error& exit_reason, bool drop,
                    bool then_dispatch = true) {
     auto wi = workers_.find(worker_id);
@@ -1312,7 +1341,8 @@ private:
                                                 "worker_pool: the worker exited");
     auto w = std::move(wi->second);
     workers_.erase(wi);
-    forget_idle(worker_id);
+    if (then_dispatch)
+      forget_idle(worker_id);
     if (drop) {
       emit(effect::demonitor, w.hdl);
       // A worker the user handed in is only dropped, never stopped by the pool.
@@ -1383,13 +1413,25 @@ private:
       return err;
     auto active = active_workers();
     if (n > active) {
-      if (!factory_)
+      // Workers still finishing their tasks after a shrink stay on first,
+      // so that shrinking and growing in turn never adds up workers.
+      auto retiring = workers_.size() - active;
+      if (n > active + retiring && !factory_)
         return caf::make_error(error::invalid_config,
                                "worker_pool: cannot grow without a worker factory");
-      // Reserved first: a started worker always gets its slots.
+      // Reserved first: every worker that stays or starts gets its slots.
       std::vector<uint64_t> ids;
       ids.reserve(n - active);
-      for (auto i = active; i < n; ++i) {
+      idle_.reserve(idle_.size() + (n - active) * cfg_.max_in_flight_per_worker);
+      for (auto& kvp : workers_) {
+        if (active + ids.size() == n)
+          break;
+        if (kvp.second.retiring) {
+          kvp.second.retiring = false;
+          ids.push_back(kvp.first);
+        }
+      }
+      for (auto i = active + ids.size(); i < n; ++i) {
         auto id = start_worker();
         if (id == 0) {
           // The workers started so far stay and take queued work.
@@ -1422,8 +1464,8 @@ private:
         w.retiring = true;
         leaving.push_back(kvp.first);
       }
+    forget_idle_of_leavers();
     for (auto id : leaving) {
-      forget_idle(id);
       auto wi = workers_.find(id);
       if (wi->second.in_flight == 0) {
         stop_worker(wi->second, caf::exit_reason::user_shutdown);

@@ -8,6 +8,9 @@
 ///   (prio_atom, int32_t prio, caf::message) -> the worker's answer to the
 ///                                              wrapped task, run by priority
 ///   (resize_atom, uint64_t n)               -> void   grow or shrink to n
+///                                              (busy workers finish their
+///                                              tasks before leaving; a grow
+///                                              takes them back first)
 ///   (pause_atom) / (resume_atom)            -> void   stop / restart dispatch
 ///   (drain_atom)                            -> void   once nothing is queued
 ///                                                     and nothing runs

@@ -38,6 +38,13 @@ struct probe {
     return reaction::reply_after(10ms);
   };
   std::unordered_map<int64_t, int> attempts;
+  /// Tasks each worker runs now, and the most any one ran at once.
+  std::map<caf::actor_id, int> per_worker;
+  int per_worker_max = 0;
+  void up(caf::actor_id id) {
+    per_worker_max = std::max(per_worker_max, ++per_worker[id]);
+  }
+  void down(caf::actor_id id) { --per_worker[id]; }
 };
 
 struct parked {
@@ -49,9 +56,11 @@ struct parked {
 /// A worker answering (ask_atom, x) with x * 10 as `probe::react` says.
 caf::behavior probe_worker(caf::event_based_actor* self, std::shared_ptr<probe> p) {
   auto pending = std::make_shared<std::unordered_map<uint64_t, parked>>();
-  self->attach_functor([p, pending](const caf::error& reason) {
+  auto my_id = self->id();
+  self->attach_functor([p, pending, my_id](const caf::error& reason) {
     for (auto& kvp : *pending) {
       --p->in_flight;
+      p->down(my_id);
       kvp.second.rp.deliver(reason ? reason : caf::make_error(caf::exit_reason::normal));
     }
     pending->clear();
@@ -59,6 +68,7 @@ caf::behavior probe_worker(caf::event_based_actor* self, std::shared_ptr<probe> 
   auto next = std::make_shared<uint64_t>(0);
   auto settle = [self, p](parked& req) {
     --p->in_flight;
+    p->down(self->id());
     switch (req.what.kind) {
     case reaction::reply:
       req.rp.deliver(req.x * 10);
@@ -68,6 +78,7 @@ caf::behavior probe_worker(caf::event_based_actor* self, std::shared_ptr<probe> 
       break;
     case reaction::die:
       ++p->in_flight; // answered by the exit path below
+      p->up(self->id());
       self->quit(req.what.err);
       break;
     case reaction::hang:
@@ -79,6 +90,7 @@ caf::behavior probe_worker(caf::event_based_actor* self, std::shared_ptr<probe> 
         ++p->calls;
         p->order.push_back(x);
         ++p->in_flight;
+        p->up(self->id());
         p->max_in_flight = std::max(p->max_in_flight, p->in_flight);
         auto what = p->react(x, p->attempts[x]++);
         auto id = (*next)++;
@@ -94,6 +106,7 @@ caf::behavior probe_worker(caf::event_based_actor* self, std::shared_ptr<probe> 
         if (req.what.kind == reaction::die) {
           // Leave it parked: the exit path answers it, as a crash would.
           --p->in_flight;
+          p->down(self->id());
           settle(req);
           return;
         }
@@ -335,6 +348,27 @@ public:
           eu);
     setf(is_terminated_flag);
   }
+};
+
+/// Passes every message on to `inner`, but throws (as if out of memory) on
+/// about one request in `n`, drawn from `rng`.
+class flaky_send_worker final : public caf::monitorable_actor {
+public:
+  flaky_send_worker(caf::actor_config& cfg, caf::actor inner,
+                    std::shared_ptr<std::minstd_rand> rng, int n)
+      : caf::monitorable_actor(cfg), inner_(std::move(inner)), rng_(std::move(rng)),
+        n_(n) {}
+
+  void enqueue(caf::mailbox_element_ptr what, caf::execution_unit* eu) override {
+    if (what->mid.is_request() && (*rng_)() % n_ == 0)
+      throw std::bad_alloc{};
+    inner_->enqueue(std::move(what), eu);
+  }
+
+private:
+  caf::actor inner_;
+  std::shared_ptr<std::minstd_rand> rng_;
+  int n_;
 };
 
 } // namespace
@@ -1329,6 +1363,205 @@ BOOST_AUTO_TEST_CASE(repeated_resizes_keep_dispatch_right) {
   for (int64_t i = 0; i < 8; ++i)
     BOOST_TEST(has_value(outs[i], i * 10));
   BOOST_TEST(p->max_in_flight == 6);
+}
+
+BOOST_AUTO_TEST_CASE(a_grow_takes_back_workers_still_finishing_after_a_shrink) {
+  // Every task hangs: a shrink leaves the busy workers retiring.
+  p->react = [](int64_t, int) { return reaction::never(); };
+  auto pool = make_pool(2);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  outs.push_back(ask(pool, 100));
+  outs.push_back(ask(pool, 101));
+  for (int round = 0; round < 10; ++round) {
+    outs.push_back(ask(pool, round));
+    run();
+    BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{1})));
+    BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{2})));
+  }
+  // The same two workers throughout, never more than 2 x 1 tasks running.
+  BOOST_TEST(p->spawned.size() == 2u);
+  auto s = stats(pool);
+  BOOST_TEST(s.workers == 2u);
+  BOOST_TEST(s.running == 2u);
+  BOOST_TEST(s.queued == 10u);
+  BOOST_TEST(p->max_in_flight == 2);
+  // Without a factory, a grow back to the workers the pool still holds works.
+  auto a = spawn(probe_worker, p);
+  auto b = spawn(probe_worker, p);
+  auto fixed =
+      spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{a, b});
+  BOOST_REQUIRE(fixed);
+  pools.push_back(*fixed);
+  auto busy = ask(*fixed, 1);
+  auto other = ask(*fixed, 2);
+  run();
+  BOOST_TEST(!control(*fixed, caf::make_message(resize_atom_v, uint64_t{1})));
+  BOOST_TEST(stats(*fixed).workers == 1u);
+  BOOST_TEST(!control(*fixed, caf::make_message(resize_atom_v, uint64_t{2})));
+  BOOST_TEST(stats(*fixed).workers == 2u);
+  BOOST_TEST(control(*fixed, caf::make_message(resize_atom_v, uint64_t{3})) ==
+             error::invalid_config);
+}
+
+BOOST_AUTO_TEST_CASE(random_resizes_crashes_and_timeouts_never_leak_or_double_a_slot) {
+  for (int seed = 1; seed <= 40; ++seed) {
+    std::minstd_rand rng(seed);
+    p = std::make_shared<probe>();
+    p->react = [&rng](int64_t, int) {
+      switch (rng() % 10) {
+      case 0:
+        return reaction::die_with(caf::make_error(caf::sec::runtime_error),
+                                  std::chrono::milliseconds(1 + rng() % 20));
+      case 1:
+        return reaction::never();
+      case 2:
+        return reaction::fail_with(caf::make_error(caf::sec::runtime_error),
+                                   std::chrono::milliseconds(1 + rng() % 20));
+      default:
+        return reaction::reply_after(std::chrono::milliseconds(1 + rng() % 40));
+      }
+    };
+    worker_pool_config cfg;
+    size_t mif = 1 + seed % 3;
+    cfg.workers = 1 + seed % 4;
+    cfg.max_in_flight_per_worker = mif;
+    cfg.task_timeout = 50ms;
+    cfg.max_redeliveries = 1;
+    auto pool = make_pool(cfg);
+    std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+    for (int step = 0; step < 300; ++step) {
+      switch (rng() % 8) {
+      case 0:
+        caf::anon_send(pool, resize_atom_v, uint64_t{1 + rng() % 5});
+        break;
+      case 1:
+        advance(std::chrono::milliseconds(rng() % 30));
+        break;
+      default:
+        outs.push_back(ask(pool, int64_t(outs.size())));
+      }
+      run();
+      BOOST_REQUIRE_MESSAGE(p->per_worker_max <= int(mif),
+                            "seed " << seed << " step " << step << ": a worker ran "
+                                    << p->per_worker_max << " tasks at once");
+      for (auto& o : outs)
+        BOOST_REQUIRE(o->calls <= 1);
+    }
+    advance(60000ms);
+    run();
+    for (auto& o : outs)
+      BOOST_REQUIRE_MESSAGE(o->calls == 1, "seed " << seed << ": unanswered");
+    // No slot leaked or duplicated: a fixed-size pool runs exactly its slots.
+    p->react = [](int64_t, int) { return reaction::reply_after(10ms); };
+    BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{3})));
+    advance(100ms);
+    auto s0 = stats(pool);
+    BOOST_TEST(s0.running == 0u);
+    std::vector<std::shared_ptr<outcome<caf::message>>> flood;
+    for (size_t i = 0; i < 3 * mif + 5; ++i)
+      flood.push_back(ask(pool, int64_t(100000 + i)));
+    run();
+    auto s = stats(pool);
+    BOOST_TEST_MESSAGE("seed " << seed << " workers " << s.workers << " running "
+                               << s.running);
+    BOOST_CHECK_MESSAGE(s.workers == 3u && s.running == 3 * mif,
+                        "seed " << seed << ": workers " << s.workers << " running "
+                                << s.running << " expected " << 3 * mif);
+    advance(100ms);
+    caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+    run();
+  }
+}
+
+BOOST_AUTO_TEST_CASE(
+    random_handed_in_workers_and_failing_sends_answer_every_caller_once) {
+  for (int seed = 1; seed <= 100; ++seed) {
+    std::minstd_rand rng(seed);
+    auto srng = std::make_shared<std::minstd_rand>(seed * 7919);
+    p = std::make_shared<probe>();
+    bool with_factory = seed % 2 == 0;
+    p->react = [&rng](int64_t, int) {
+      switch (rng() % 12) {
+      case 0:
+        return reaction::die_with(caf::make_error(caf::sec::runtime_error),
+                                  std::chrono::milliseconds(1 + rng() % 20));
+      case 1:
+        return reaction::never();
+      default:
+        return reaction::reply_after(std::chrono::milliseconds(1 + rng() % 40));
+      }
+    };
+    worker_pool_config cfg;
+    size_t mif = 1 + seed % 3;
+    cfg.max_in_flight_per_worker = mif;
+    cfg.task_timeout = 50ms;
+    cfg.max_redeliveries = 1 + seed % 2;
+    auto mk = [this, srng, &rng](caf::actor_system&) -> caf::actor {
+      auto inner = spawn(probe_worker, p);
+      if (rng() % 2 == 0)
+        return inner;
+      caf::actor_config acfg{sys.dummy_execution_unit()};
+      return caf::make_actor<flaky_send_worker, caf::actor>(
+          sys.next_actor_id(), sys.node(), &sys, acfg, inner, srng, 6);
+    };
+    std::vector<caf::actor> ws;
+    for (int i = 0; i < 3 + seed % 5; ++i)
+      ws.push_back(mk(sys));
+    auto pool_e = spawn_worker_pool(sys, cfg, ws,
+                                    with_factory ? worker_factory{mk} : worker_factory{});
+    BOOST_REQUIRE(pool_e);
+    auto pool = *pool_e;
+    pools.push_back(pool);
+    run();
+    std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+    for (int step = 0; step < 300; ++step) {
+      switch (rng() % 8) {
+      case 0:
+        caf::anon_send(pool, resize_atom_v, uint64_t{1 + rng() % 5});
+        break;
+      case 1:
+        advance(std::chrono::milliseconds(rng() % 30));
+        break;
+      default:
+        outs.push_back(ask(pool, int64_t(outs.size())));
+      }
+      run();
+      BOOST_REQUIRE_MESSAGE(p->per_worker_max <= int(mif),
+                            "seed " << seed << " step " << step << ": a worker ran "
+                                    << p->per_worker_max << " tasks at once");
+      for (auto& o : outs)
+        BOOST_REQUIRE(o->calls <= 1);
+    }
+    advance(60000ms);
+    run();
+    for (auto& o : outs)
+      BOOST_REQUIRE_MESSAGE(o->calls == 1, "seed " << seed << ": unanswered");
+    bool alive = !caf::actor_cast<caf::abstract_actor*>(pool)->getf(
+        caf::abstract_actor::is_terminated_flag);
+    if (alive) {
+      auto s = stats(pool);
+      BOOST_CHECK_MESSAGE(s.running == 0u && s.queued == 0u,
+                          "seed " << seed << " leftover");
+      // A flood runs on every free slot, and on no more.
+      p->react = [](int64_t, int) { return reaction::reply_after(10ms); };
+      std::vector<std::shared_ptr<outcome<caf::message>>> flood;
+      for (size_t i = 0; i < s.workers * mif + 5; ++i)
+        flood.push_back(ask(pool, int64_t(100000 + i)));
+      run();
+      auto s2 = stats(pool);
+      BOOST_TEST_MESSAGE("seed " << seed << " workers " << s2.workers << " running "
+                                 << s2.running << " queued " << s2.queued << " dropped "
+                                 << s2.dropped - s.dropped);
+      BOOST_CHECK_MESSAGE(s2.running + (s2.dropped - s.dropped) >=
+                                  std::min<size_t>(s2.workers * mif, flood.size()) &&
+                              s2.running <= s2.workers * mif,
+                          "seed " << seed << ": workers " << s2.workers << " running "
+                                  << s2.running);
+      advance(100ms);
+    }
+    caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+    run();
+  }
 }
 
 BOOST_AUTO_TEST_CASE(resize_refuses_zero_and_growth_without_a_factory) {
