@@ -72,6 +72,11 @@
 ///   `caf::exit_reason::unreachable`. Requests reaching a pool that has
 ///   exited get `caf::sec::request_receiver_down`, as from any dead actor.
 ///
+/// The one exception is the pool itself running out of memory while it
+/// handles a message or passes an answer on: it logs the failure and goes
+/// on, but the callers concerned may go unanswered. (A task it could not
+/// hand to its worker is answered `error::dropped`, as above.)
+///
 /// A worker that answers with an error while it is already terminating (for
 /// example one answering its parked requests from its exit path) counts as
 /// crashed, not as having answered. A live worker that passed a task on (with
