@@ -1384,8 +1384,8 @@ private:
     }
     if (active_workers() == 0 && !workers_.empty()) {
       // Only workers leaving after a shrink remain: they stay after all.
-      // The free slots are counted afresh (a retiring worker's old entries
-      // may still be queued).
+      // The free slots are counted afresh (in a round of timeouts, entries
+      // of workers just lost may still be queued).
       idle_ = ring_queue<uint64_t>{};
       for (auto& kvp : workers_) {
         kvp.second.retiring = false;
@@ -1431,21 +1431,31 @@ private:
           ids.push_back(kvp.first);
         }
       }
-      for (auto i = active + ids.size(); i < n; ++i) {
-        auto id = start_worker();
-        if (id == 0) {
-          // The workers started so far stay and take queued work.
-          add_slots(ids);
-          if (!ids.empty()) {
-            publish(pool_event::resized);
-            dispatch();
-          }
-          return caf::make_error(error::invalid_config,
-                                 "worker_pool: the factory failed to start a worker");
+      bool failed = false;
+      try {
+        for (auto i = active + ids.size(); i < n && !failed; ++i) {
+          auto id = start_worker();
+          if (id == 0)
+            failed = true;
+          else
+            ids.push_back(id);
         }
-        ids.push_back(id);
+      } catch (...) {
+        // Out of memory: the workers taken back or started so far still get
+        // their slots (room for them was reserved above).
+        add_slots(ids);
+        throw;
       }
       add_slots(ids);
+      if (failed) {
+        // The workers taken back or started so far stay and take queued work.
+        if (!ids.empty()) {
+          publish(pool_event::resized);
+          dispatch();
+        }
+        return caf::make_error(error::invalid_config,
+                               "worker_pool: the factory failed to start a worker");
+      }
       log_->info("worker_pool: grew from {} to {} workers", active, n);
       publish(pool_event::resized);
       dispatch();
