@@ -285,6 +285,36 @@ struct fixture : virtual_time_fixture {
     BOOST_REQUIRE(out->done());
     return *out->value;
   }
+
+  /// Drives `pool` through 300 random steps (a resize to 1-5 workers, time
+  /// passing, or a new task), checking after each that no worker runs more
+  /// than `mif` tasks at once and no caller got two answers; then lets every
+  /// deadline pass and checks that every caller got exactly one.
+  void random_steps(caf::actor pool, std::minstd_rand& rng, size_t mif, int seed) {
+    std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+    for (int step = 0; step < 300; ++step) {
+      switch (rng() % 8) {
+      case 0:
+        caf::anon_send(pool, resize_atom_v, uint64_t{1 + rng() % 5});
+        break;
+      case 1:
+        advance(std::chrono::milliseconds(rng() % 30));
+        break;
+      default:
+        outs.push_back(ask(pool, int64_t(outs.size())));
+      }
+      run();
+      BOOST_REQUIRE_MESSAGE(p->per_worker_max <= int(mif),
+                            "seed " << seed << " step " << step << ": a worker ran "
+                                    << p->per_worker_max << " tasks at once");
+      for (auto& o : outs)
+        BOOST_REQUIRE(o->calls <= 1);
+    }
+    advance(60000ms);
+    run();
+    for (auto& o : outs)
+      BOOST_REQUIRE_MESSAGE(o->calls == 1, "seed " << seed << ": unanswered");
+  }
 };
 
 /// Answers (ask_atom, x) with x + 1, but passes negative x on to `backend`
@@ -1428,29 +1458,7 @@ BOOST_AUTO_TEST_CASE(random_resizes_crashes_and_timeouts_never_leak_or_double_a_
     cfg.task_timeout = 50ms;
     cfg.max_redeliveries = 1;
     auto pool = make_pool(cfg);
-    std::vector<std::shared_ptr<outcome<caf::message>>> outs;
-    for (int step = 0; step < 300; ++step) {
-      switch (rng() % 8) {
-      case 0:
-        caf::anon_send(pool, resize_atom_v, uint64_t{1 + rng() % 5});
-        break;
-      case 1:
-        advance(std::chrono::milliseconds(rng() % 30));
-        break;
-      default:
-        outs.push_back(ask(pool, int64_t(outs.size())));
-      }
-      run();
-      BOOST_REQUIRE_MESSAGE(p->per_worker_max <= int(mif),
-                            "seed " << seed << " step " << step << ": a worker ran "
-                                    << p->per_worker_max << " tasks at once");
-      for (auto& o : outs)
-        BOOST_REQUIRE(o->calls <= 1);
-    }
-    advance(60000ms);
-    run();
-    for (auto& o : outs)
-      BOOST_REQUIRE_MESSAGE(o->calls == 1, "seed " << seed << ": unanswered");
+    random_steps(pool, rng, mif, seed);
     // No slot leaked or duplicated: a fixed-size pool runs exactly its slots.
     p->react = [](int64_t, int) { return reaction::reply_after(10ms); };
     BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{3})));
@@ -1513,29 +1521,7 @@ BOOST_AUTO_TEST_CASE(
     auto pool = *pool_e;
     pools.push_back(pool);
     run();
-    std::vector<std::shared_ptr<outcome<caf::message>>> outs;
-    for (int step = 0; step < 300; ++step) {
-      switch (rng() % 8) {
-      case 0:
-        caf::anon_send(pool, resize_atom_v, uint64_t{1 + rng() % 5});
-        break;
-      case 1:
-        advance(std::chrono::milliseconds(rng() % 30));
-        break;
-      default:
-        outs.push_back(ask(pool, int64_t(outs.size())));
-      }
-      run();
-      BOOST_REQUIRE_MESSAGE(p->per_worker_max <= int(mif),
-                            "seed " << seed << " step " << step << ": a worker ran "
-                                    << p->per_worker_max << " tasks at once");
-      for (auto& o : outs)
-        BOOST_REQUIRE(o->calls <= 1);
-    }
-    advance(60000ms);
-    run();
-    for (auto& o : outs)
-      BOOST_REQUIRE_MESSAGE(o->calls == 1, "seed " << seed << ": unanswered");
+    random_steps(pool, rng, mif, seed);
     bool alive = !caf::actor_cast<caf::abstract_actor*>(pool)->getf(
         caf::abstract_actor::is_terminated_flag);
     if (alive) {
