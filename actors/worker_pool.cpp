@@ -1293,14 +1293,9 @@ private:
     return n;
   }
 
-  // Drops the free-slot entries of a worker that left or retires, so that
-  // the idle queue never holds more entries than there are slots.
-  void forget_idle(uint64_t worker_id) {
-    idle_.remove_if([worker_id](uint64_t id) { return id == worker_id; });
-  }
-
-  // The same for every worker that left or retires, in one pass: for many
-  // workers leaving at once.
+  // Drops the free-slot entries of every worker that left or retires, in one
+  // pass, so that the idle queue never holds more entries than there are
+  // slots.
   void forget_idle_of_leavers() {
     idle_.remove_if([this](uint64_t id) {
       auto wi = workers_.find(id);
@@ -1342,7 +1337,7 @@ private:
     auto w = std::move(wi->second);
     workers_.erase(wi);
     if (then_dispatch)
-      forget_idle(worker_id);
+      forget_idle_of_leavers();
     if (drop) {
       emit(effect::demonitor, w.hdl);
       // A worker the user handed in is only dropped, never stopped by the pool.
