@@ -95,6 +95,11 @@
 /// the factory if one was given, otherwise the pool continues with fewer
 /// workers, and with none left it exits with `error::shut_down`.
 ///
+/// Workers and callers may be actors of other processes (through CAF's
+/// middleman). CAF answers none of the requests in flight to an actor whose
+/// node is gone, but the pool monitors its workers: their tasks run again
+/// elsewhere as after a crash.
+///
 /// Time comes from CAF's clock only: the task and queue timeouts share a pool
 /// timer for the earliest deadline, not one timer per task.
 ///
@@ -104,8 +109,10 @@
 /// from the caller's thread straight into a worker's mailbox, and the
 /// worker's answer from the worker's thread straight into the caller's: two
 /// mailbox hops per task, as for a direct request, and no single thread that
-/// every task must pass through. The worker factory runs inside the pool;
-/// messages it sends the pool are handled right after the current one.
+/// every task must pass through. The worker factory runs inside the pool, on
+/// whichever thread brought the message that needs a worker (CAF's network
+/// thread, for the loss of a remote worker), so it must not block; messages
+/// it sends the pool are handled right after the current one.
 /// Under heavy load, the thread that holds the pool sends the messages other
 /// threads queued meanwhile too, so a worker's thread may spend a while doing
 /// the pool's sending before it returns to its own actor; timer messages

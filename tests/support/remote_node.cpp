@@ -1,0 +1,99 @@
+// A node in a process of its own for the cross-process tests of the worker
+// pool (tests/worker_pool_remote_test.cpp). It publishes one actor on
+// 127.0.0.1 at a port the system picks, prints that port on a line of its
+// own, and runs until its standard input closes (or it is killed).
+//
+//   actorkit_remote_node workers   publishes a spawner of workers:
+//       (run_atom, std::string kind, caf::actor watcher) -> caf::actor
+//     kind "echo": (ask_atom, int64_t x) -> x
+//     kind "park": (ask_atom, int64_t x) sends (put_atom, x) to `watcher`
+//                  and never answers
+//   actorkit_remote_node pool      publishes a worker pool of two echo
+//                                  workers (default config otherwise)
+#include <sys/prctl.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include <actorkit/actors/config.hpp>
+#include <actorkit/actors/worker_pool.hpp>
+
+namespace {
+
+using namespace actorkit;
+
+caf::behavior echo() {
+  return {[](ask_atom, int64_t x) { return x; }};
+}
+
+struct park_state {
+  std::vector<caf::response_promise> parked;
+};
+
+caf::behavior park(caf::stateful_actor<park_state>* self, caf::actor watcher) {
+  return {[=](ask_atom, int64_t x) {
+    self->state.parked.push_back(self->make_response_promise());
+    if (watcher)
+      self->send(watcher, put_atom_v, x);
+  }};
+}
+
+// Workers are linked to the spawner, so that they go when it does.
+caf::behavior spawner(caf::event_based_actor* self) {
+  return {[=](run_atom, const std::string& kind,
+              caf::actor watcher) -> caf::result<caf::actor> {
+    if (kind == "echo")
+      return self->spawn<caf::linked>(echo);
+    if (kind == "park")
+      return self->spawn<caf::linked>(park, watcher);
+    return caf::make_error(caf::sec::invalid_argument, "unknown worker kind: " + kind);
+  }};
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Gone with the test process, whatever happens to it.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  std::string mode = argc > 1 ? argv[1] : "";
+  if (mode != "workers" && mode != "pool") {
+    std::cerr << "usage: actorkit_remote_node workers|pool\n";
+    return 2;
+  }
+  caf::actor_system_config cfg;
+  actorkit::configure(cfg);
+  cfg.load<caf::io::middleman>();
+  caf::actor_system sys{cfg};
+  caf::actor published;
+  if (mode == "workers") {
+    published = sys.spawn(spawner);
+  } else {
+    worker_pool_config pcfg;
+    pcfg.workers = 2;
+    auto pool = spawn_worker_pool(sys, pcfg, make_worker_factory(echo));
+    if (!pool) {
+      std::cerr << sys.render(pool.error()) << '\n';
+      return 1;
+    }
+    published = *pool;
+  }
+  auto port = sys.middleman().publish(published, 0, "127.0.0.1");
+  if (!port) {
+    std::cerr << sys.render(port.error()) << '\n';
+    caf::anon_send_exit(published, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  std::cout << *port << std::endl;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    // runs until the test closes our input
+  }
+  caf::anon_send_exit(published, caf::exit_reason::user_shutdown);
+  return 0;
+}
