@@ -68,6 +68,8 @@ public:
   }
 
   ~node_process() {
+    if (frozen_ && pid_ > 0)
+      kill();
     if (pid_ > 0) {
       close(input_);
       int status = 0;
@@ -84,6 +86,12 @@ public:
 
   uint16_t port() const { return port_; }
 
+  /// Stops the process (SIGSTOP): it hangs, its sockets stay open.
+  void freeze() {
+    ::kill(pid_, SIGSTOP);
+    frozen_ = true;
+  }
+
   /// Kills the process at once (SIGKILL): its sockets close with it.
   void kill() {
     ::kill(pid_, SIGKILL);
@@ -98,6 +106,7 @@ private:
   int input_ = -1;
   FILE* output_ = nullptr;
   uint16_t port_ = 0;
+  bool frozen_ = false;
 };
 
 /// Counts parked tasks reported by "park" workers.
@@ -283,6 +292,42 @@ BOOST_AUTO_TEST_CASE(a_remote_worker_that_crashes_is_replaced_and_its_task_runs_
   BOOST_TEST(s.replaced == 1u);
   BOOST_TEST(s.redelivered == 1u);
   BOOST_TEST(s.workers == 1u);
+  caf::anon_send_exit(*pool, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_on_a_hung_node_times_out_and_its_worker_is_replaced) {
+  node_process node{"workers"};
+  auto spawner = connect(node.port());
+  auto remote = remote_worker(spawner, "echo");
+  worker_pool_config pcfg;
+  pcfg.task_timeout = 300ms;
+  auto pool = spawn_worker_pool(sys, pcfg, {remote}, make_worker_factory(echo));
+  BOOST_REQUIRE(pool);
+  auto out = std::make_shared<answers>();
+  ask_all(sys, *pool, {1}, out);
+  BOOST_REQUIRE(out->answered.wait_for(1, 30s));
+  BOOST_TEST(out->value_once(1, 1));
+  // The process hangs with its connection open: nothing tells anyone that
+  // the worker is gone, but the task runs out of time.
+  node.freeze();
+  ask_all(sys, *pool, {2}, out);
+  BOOST_REQUIRE(out->answered.wait_for(2, 30s));
+  {
+    std::lock_guard<std::mutex> guard{out->mtx};
+    auto& rs = out->by_input[2];
+    BOOST_REQUIRE(rs.size() == 1u);
+    BOOST_TEST((!rs[0] && rs[0].error() == caf::sec::request_timeout));
+  }
+  // The hung worker was handed in: dropped, not killed, and replaced by a
+  // local one through the factory, which runs the next task.
+  ask_all(sys, *pool, {3}, out);
+  BOOST_REQUIRE(out->answered.wait_for(3, 30s));
+  BOOST_TEST(out->value_once(3, 3));
+  auto s = stats(*pool);
+  BOOST_TEST(s.timed_out == 1u);
+  BOOST_TEST(s.replaced == 1u);
+  BOOST_TEST(s.completed == 2u);
+  node.kill();
   caf::anon_send_exit(*pool, caf::exit_reason::user_shutdown);
 }
 
