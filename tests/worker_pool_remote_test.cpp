@@ -7,14 +7,6 @@
 // wait for events, never by sleeping.
 #include <boost/test/unit_test.hpp>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,14 +14,10 @@
 #include <vector>
 
 #include <caf/all.hpp>
-#include <caf/io/all.hpp>
 
-#include <actorkit/actors/config.hpp>
 #include <actorkit/actors/worker_pool.hpp>
 
-#include "fixtures/real_time.hpp"
-
-extern char** environ;
+#include "fixtures/remote.hpp"
 
 using namespace actorkit;
 using namespace actorkit::test;
@@ -37,118 +25,19 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A running `actorkit_remote_node`: started in the constructor, which waits
-/// for the port it published; stopped by closing its input (or killed).
-class node_process {
-public:
-  explicit node_process(const char* mode) {
-    int in[2];
-    int out[2];
-    BOOST_REQUIRE(pipe2(in, O_CLOEXEC) == 0);
-    BOOST_REQUIRE(pipe2(out, O_CLOEXEC) == 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    std::string path = ACTORKIT_REMOTE_NODE;
-    std::string arg = mode;
-    char* argv[] = {path.data(), arg.data(), nullptr};
-    auto rc = posix_spawn(&pid_, path.c_str(), &actions, nullptr, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(in[0]);
-    close(out[1]);
-    input_ = in[1];
-    output_ = fdopen(out[0], "r");
-    BOOST_REQUIRE_MESSAGE(rc == 0, "could not start " << path);
-    char line[32] = {};
-    BOOST_REQUIRE_MESSAGE(std::fgets(line, sizeof(line), output_) != nullptr,
-                          "the node printed no port");
-    port_ = static_cast<uint16_t>(std::atoi(line));
-    BOOST_REQUIRE(port_ != 0);
-  }
-
-  ~node_process() {
-    if (frozen_ && pid_ > 0)
-      kill();
-    if (pid_ > 0) {
-      close(input_);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-      BOOST_CHECK_MESSAGE(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                          "the node did not exit cleanly");
-    }
-    if (output_ != nullptr)
-      std::fclose(output_);
-  }
-
-  node_process(const node_process&) = delete;
-  node_process& operator=(const node_process&) = delete;
-
-  uint16_t port() const { return port_; }
-
-  /// Stops the process (SIGSTOP): it hangs, its sockets stay open.
-  void freeze() {
-    ::kill(pid_, SIGSTOP);
-    frozen_ = true;
-  }
-
-  /// Kills the process at once (SIGKILL): its sockets close with it.
-  void kill() {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    close(input_);
-    pid_ = -1;
-  }
-
-private:
-  pid_t pid_ = -1;
-  int input_ = -1;
-  FILE* output_ = nullptr;
-  uint16_t port_ = 0;
-  bool frozen_ = false;
-};
-
 /// Counts parked tasks reported by "park" workers.
 caf::behavior watcher(caf::event_based_actor*,
                       std::shared_ptr<completion_counter> parked) {
   return {[parked](put_atom, int64_t) { parked->add(); }};
 }
 
-struct remote_config : caf::actor_system_config {
-  remote_config() {
-    actorkit::configure(*this);
-    load<caf::io::middleman>();
-  }
-};
-
-struct remote_fixture {
-  watchdog dog{std::chrono::seconds(120)};
-  remote_config cfg;
-  caf::actor_system sys{cfg};
-
-  ~remote_fixture() {
-    for (auto& hdl : to_stop)
-      caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
-  }
-
-  /// Actors stopped when the test ends: a local actor whose handle went to
-  /// another process stays in the system's registry, so it never goes away
-  /// by itself.
-  std::vector<caf::actor> to_stop;
-
+/// The fixture, with the cross-process tests' own helpers.
+struct pool_remote_fixture : remote_fixture {
   /// A watcher counting the tasks parked by "park" workers.
   caf::actor make_watcher(std::shared_ptr<completion_counter> parked) {
     auto hdl = sys.spawn(watcher, std::move(parked));
     to_stop.push_back(hdl);
     return hdl;
-  }
-
-  caf::actor connect(uint16_t port) {
-    auto hdl = sys.middleman().remote_actor("127.0.0.1", port);
-    if (!hdl)
-      BOOST_FAIL("remote_actor failed: " << sys.render(hdl.error()));
-    return *hdl;
   }
 
   /// A worker of `kind` ("echo" or "park") in the node behind `spawner`;
@@ -215,7 +104,7 @@ void ask_all(caf::actor_system& sys, const caf::actor& pool, std::vector<int64_t
 
 } // namespace
 
-BOOST_FIXTURE_TEST_SUITE(worker_pool_remote_suite, remote_fixture)
+BOOST_FIXTURE_TEST_SUITE(worker_pool_remote_suite, pool_remote_fixture)
 
 BOOST_AUTO_TEST_CASE(workers_in_another_process_run_the_pools_tasks) {
   node_process node{"workers"};

@@ -8,6 +8,9 @@
 //     kind "echo": (ask_atom, int64_t x) -> x
 //     kind "park": (ask_atom, int64_t x) sends (put_atom, x) to `watcher`
 //                  and never answers
+//       (acquire_atom, caf::actor mutex) -> uint64_t
+//     a new actor acquires `mutex` (no wait or hold limit), answers the
+//     lease's token once granted, and holds the lease for good
 //   actorkit_remote_node pool      publishes a worker pool of two echo
 //                                  workers (default config otherwise)
 #include <sys/prctl.h>
@@ -22,7 +25,9 @@
 #include <caf/io/all.hpp>
 
 #include <actorkit/actors/config.hpp>
+#include <actorkit/actors/mutex.hpp>
 #include <actorkit/actors/worker_pool.hpp>
+#include <actorkit/patterns/call.hpp>
 
 namespace {
 
@@ -44,16 +49,32 @@ caf::behavior park(caf::stateful_actor<park_state>* self, caf::actor watcher) {
   }};
 }
 
-// Workers are linked to the spawner, so that they go when it does.
-caf::behavior spawner(caf::event_based_actor* self) {
-  return {[=](run_atom, const std::string& kind,
-              caf::actor watcher) -> caf::result<caf::actor> {
-    if (kind == "echo")
-      return self->spawn<caf::linked>(echo);
-    if (kind == "park")
-      return self->spawn<caf::linked>(park, watcher);
-    return caf::make_error(caf::sec::invalid_argument, "unknown worker kind: " + kind);
+caf::behavior holder(caf::event_based_actor* self) {
+  return {[=](acquire_atom, caf::actor mutex) {
+    auto rp = self->make_response_promise<uint64_t>();
+    self->request(mutex, caf::infinite, acquire_atom_v, no_limit, no_limit)
+        .then([rp](lease& l) mutable { rp.deliver(l.token); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+    return rp;
   }};
+}
+
+// What it spawns is linked to it, so that it goes when the spawner does.
+caf::behavior spawner(caf::event_based_actor* self) {
+  return {
+      [=](run_atom, const std::string& kind,
+          caf::actor watcher) -> caf::result<caf::actor> {
+        if (kind == "echo")
+          return self->spawn<caf::linked>(echo);
+        if (kind == "park")
+          return self->spawn<caf::linked>(park, watcher);
+        return caf::make_error(caf::sec::invalid_argument,
+                               "unknown worker kind: " + kind);
+      },
+      [=](acquire_atom a, caf::actor mutex) {
+        return self->delegate(self->spawn<caf::linked>(holder), a, std::move(mutex));
+      },
+  };
 }
 
 } // namespace
