@@ -96,9 +96,9 @@
 /// workers, and with none left it exits with `error::shut_down`.
 ///
 /// Workers and callers may be actors of other processes (through CAF's
-/// middleman). CAF answers none of the requests in flight to an actor whose
-/// node is gone, but the pool monitors its workers: their tasks run again
-/// elsewhere as after a crash.
+/// middleman). CAF never answers the requests that reached a process that is
+/// gone, but the pool monitors its workers: their tasks run again elsewhere
+/// as after a crash.
 ///
 /// Time comes from CAF's clock only: the task and queue timeouts share a pool
 /// timer for the earliest deadline, not one timer per task.

@@ -99,6 +99,7 @@ int run_node() {
 struct node {
   pid_t pid = -1;
   int input = -1;
+  FILE* output = nullptr;
   uint16_t port = 0;
 };
 
@@ -116,24 +117,30 @@ bool start_node(node& n) {
   char* argv[] = {path.data(), flag.data(), nullptr};
   auto rc = posix_spawn(&n.pid, path.c_str(), &actions, nullptr, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0)
+    n.pid = -1;
   close(in[0]);
   close(out[1]);
   n.input = in[1];
-  FILE* output = fdopen(out[0], "r");
+  n.output = fdopen(out[0], "r");
   char line[32] = {};
-  bool ok = rc == 0 && std::fgets(line, sizeof(line), output) != nullptr;
-  std::fclose(output);
+  bool ok = rc == 0 && std::fgets(line, sizeof(line), n.output) != nullptr;
   n.port = ok ? static_cast<uint16_t>(std::atoi(line)) : 0;
   return n.port != 0;
 }
 
 void kill_node(node& n) {
-  if (n.pid <= 0)
-    return;
-  kill(n.pid, SIGKILL);
-  waitpid(n.pid, nullptr, 0);
-  close(n.input);
-  n.pid = -1;
+  if (n.pid > 0) {
+    kill(n.pid, SIGKILL);
+    waitpid(n.pid, nullptr, 0);
+    n.pid = -1;
+  }
+  if (n.input >= 0)
+    close(n.input);
+  if (n.output != nullptr)
+    std::fclose(n.output);
+  n.input = -1;
+  n.output = nullptr;
 }
 
 /// Sends each task to `pool` at once and reports each answer to `to` as
@@ -179,7 +186,14 @@ size_t watch(caf::scoped_actor& self, std::chrono::steady_clock::time_point t0,
         if (text.rfind("error:", 0) == 0)
           ++errors;
         std::cout << stamp() << "task " << x << " = " << text << "\n";
-      });
+      },
+      caf::after(10s) >>
+          [&] {
+            std::cout << stamp() << "nothing for 10 s: " << (answers - answered)
+                      << " answers missing\n";
+            errors += answers - answered;
+            answered = answers;
+          });
   return errors;
 }
 

@@ -92,9 +92,9 @@ struct answers {
 
 /// Sends (ask_atom, x) to `pool` for each x in `xs` at once, without a
 /// request timeout: every answer must come from the pool itself.
-void ask_all(caf::actor_system& sys, const caf::actor& pool, std::vector<int64_t> xs,
-             std::shared_ptr<answers> out) {
-  sys.spawn([pool, xs, out](caf::event_based_actor* self) {
+caf::actor ask_all(caf::actor_system& sys, const caf::actor& pool,
+                   std::vector<int64_t> xs, std::shared_ptr<answers> out) {
+  return sys.spawn([pool, xs, out](caf::event_based_actor* self) {
     for (auto x : xs)
       self->request(pool, caf::infinite, ask_atom_v, x)
           .then([out, x](int64_t y) { out->add(x, y); },
@@ -116,11 +116,12 @@ BOOST_AUTO_TEST_CASE(workers_in_another_process_run_the_pools_tasks) {
   pcfg.max_in_flight_per_worker = 2;
   auto pool = spawn_worker_pool(sys, pcfg, workers);
   BOOST_REQUIRE(pool);
+  to_stop.push_back(*pool);
   auto out = std::make_shared<answers>();
   std::vector<int64_t> xs;
   for (int64_t x = 0; x < 300; ++x)
     xs.push_back(x);
-  ask_all(sys, *pool, xs, out);
+  to_stop.push_back(ask_all(sys, *pool, xs, out));
   BOOST_REQUIRE(out->answered.wait_for(300, 60s));
   for (auto x : xs)
     BOOST_TEST(out->value_once(x, x));
@@ -128,7 +129,6 @@ BOOST_AUTO_TEST_CASE(workers_in_another_process_run_the_pools_tasks) {
   BOOST_TEST(s.completed == 300u);
   BOOST_TEST(s.workers == 3u);
   BOOST_TEST(s.replaced == 0u);
-  caf::anon_send_exit(*pool, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_CASE(a_task_whose_node_is_killed_runs_again_on_another_worker) {
@@ -137,13 +137,15 @@ BOOST_AUTO_TEST_CASE(a_task_whose_node_is_killed_runs_again_on_another_worker) {
   auto parked = std::make_shared<completion_counter>();
   auto remote = remote_worker(spawner, "park", make_watcher(parked));
   auto local = sys.spawn(echo);
+  to_stop.push_back(local);
   worker_pool_config pcfg;
   auto pool = spawn_worker_pool(sys, pcfg, {remote, local});
   BOOST_REQUIRE(pool);
+  to_stop.push_back(*pool);
   // Two tasks on two idle workers: one runs at once on the local worker,
   // the other parks in the other process.
   auto out = std::make_shared<answers>();
-  ask_all(sys, *pool, {1, 2}, out);
+  to_stop.push_back(ask_all(sys, *pool, {1, 2}, out));
   BOOST_REQUIRE(parked->wait_for(1, 30s));
   BOOST_REQUIRE(out->answered.wait_for(1, 30s));
   // A plain request to the parked worker would now wait forever: CAF only
@@ -157,8 +159,6 @@ BOOST_AUTO_TEST_CASE(a_task_whose_node_is_killed_runs_again_on_another_worker) {
   BOOST_TEST(s.completed == 2u);
   // A handed-in worker without a factory is not replaced.
   BOOST_TEST(s.workers == 1u);
-  caf::anon_send_exit(*pool, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(local, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_CASE(a_remote_worker_that_crashes_is_replaced_and_its_task_runs_again) {
@@ -169,11 +169,13 @@ BOOST_AUTO_TEST_CASE(a_remote_worker_that_crashes_is_replaced_and_its_task_runs_
   worker_pool_config pcfg;
   auto pool = spawn_worker_pool(sys, pcfg, {remote}, make_worker_factory(echo));
   BOOST_REQUIRE(pool);
+  to_stop.push_back(*pool);
   auto out = std::make_shared<answers>();
-  ask_all(sys, *pool, {7}, out);
+  to_stop.push_back(ask_all(sys, *pool, {7}, out));
   BOOST_REQUIRE(parked->wait_for(1, 30s));
   // The exit travels to the other process; the worker's down message
-  // travels back to the pool, which replaces it through its factory.
+  // travels back to the pool, which replaces it through its factory. (The
+  // node's spawner, linked to the worker, goes with it.)
   caf::anon_send_exit(remote, caf::exit_reason::kill);
   BOOST_REQUIRE(out->answered.wait_for(1, 60s));
   BOOST_TEST(out->value_once(7, 7));
@@ -181,7 +183,6 @@ BOOST_AUTO_TEST_CASE(a_remote_worker_that_crashes_is_replaced_and_its_task_runs_
   BOOST_TEST(s.replaced == 1u);
   BOOST_TEST(s.redelivered == 1u);
   BOOST_TEST(s.workers == 1u);
-  caf::anon_send_exit(*pool, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_CASE(a_task_on_a_hung_node_times_out_and_its_worker_is_replaced) {
@@ -189,17 +190,18 @@ BOOST_AUTO_TEST_CASE(a_task_on_a_hung_node_times_out_and_its_worker_is_replaced)
   auto spawner = connect(node.port());
   auto remote = remote_worker(spawner, "echo");
   worker_pool_config pcfg;
-  pcfg.task_timeout = 300ms;
+  pcfg.task_timeout = 2s;
   auto pool = spawn_worker_pool(sys, pcfg, {remote}, make_worker_factory(echo));
   BOOST_REQUIRE(pool);
+  to_stop.push_back(*pool);
   auto out = std::make_shared<answers>();
-  ask_all(sys, *pool, {1}, out);
+  to_stop.push_back(ask_all(sys, *pool, {1}, out));
   BOOST_REQUIRE(out->answered.wait_for(1, 30s));
   BOOST_TEST(out->value_once(1, 1));
   // The process hangs with its connection open: nothing tells anyone that
   // the worker is gone, but the task runs out of time.
   node.freeze();
-  ask_all(sys, *pool, {2}, out);
+  to_stop.push_back(ask_all(sys, *pool, {2}, out));
   BOOST_REQUIRE(out->answered.wait_for(2, 30s));
   {
     std::lock_guard<std::mutex> guard{out->mtx};
@@ -209,7 +211,7 @@ BOOST_AUTO_TEST_CASE(a_task_on_a_hung_node_times_out_and_its_worker_is_replaced)
   }
   // The hung worker was handed in: dropped, not killed, and replaced by a
   // local one through the factory, which runs the next task.
-  ask_all(sys, *pool, {3}, out);
+  to_stop.push_back(ask_all(sys, *pool, {3}, out));
   BOOST_REQUIRE(out->answered.wait_for(3, 30s));
   BOOST_TEST(out->value_once(3, 3));
   auto s = stats(*pool);
@@ -217,7 +219,6 @@ BOOST_AUTO_TEST_CASE(a_task_on_a_hung_node_times_out_and_its_worker_is_replaced)
   BOOST_TEST(s.replaced == 1u);
   BOOST_TEST(s.completed == 2u);
   node.kill();
-  caf::anon_send_exit(*pool, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_CASE(callers_in_another_process_use_a_published_pool) {
@@ -227,7 +228,7 @@ BOOST_AUTO_TEST_CASE(callers_in_another_process_use_a_published_pool) {
   std::vector<int64_t> xs;
   for (int64_t x = 0; x < 200; ++x)
     xs.push_back(x);
-  ask_all(sys, pool, xs, out);
+  to_stop.push_back(ask_all(sys, pool, xs, out));
   BOOST_REQUIRE(out->answered.wait_for(200, 60s));
   for (auto x : xs)
     BOOST_TEST(out->value_once(x, x));

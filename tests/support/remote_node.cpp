@@ -1,7 +1,8 @@
-// A node in a process of its own for the cross-process tests of the worker
-// pool (tests/worker_pool_remote_test.cpp). It publishes one actor on
-// 127.0.0.1 at a port the system picks, prints that port on a line of its
-// own, and runs until its standard input closes (or it is killed).
+// A node in a process of its own for the cross-process tests
+// (tests/fixtures/remote.hpp: worker_pool_remote_test, mutex_remote_test).
+// It publishes one actor on 127.0.0.1 at a port the system picks, prints
+// that port on a line of its own, and runs until its standard input closes
+// (or it is killed).
 //
 //   actorkit_remote_node workers   publishes a spawner of workers:
 //       (run_atom, std::string kind, caf::actor watcher) -> caf::actor
