@@ -54,6 +54,15 @@ struct pool_remote_fixture : remote_fixture {
     return result;
   }
 
+  /// A pool over `workers`, stopped when the test ends.
+  caf::actor spawn_pool(worker_pool_config pcfg, std::vector<caf::actor> workers,
+                        worker_factory replace = nullptr) {
+    auto pool = spawn_worker_pool(sys, pcfg, std::move(workers), std::move(replace));
+    BOOST_REQUIRE(pool);
+    to_stop.push_back(*pool);
+    return *pool;
+  }
+
   worker_pool_stats stats(const caf::actor& pool) {
     caf::scoped_actor self{sys};
     worker_pool_stats s;
@@ -114,18 +123,16 @@ BOOST_AUTO_TEST_CASE(workers_in_another_process_run_the_pools_tasks) {
     workers.push_back(remote_worker(spawner, "echo"));
   worker_pool_config pcfg;
   pcfg.max_in_flight_per_worker = 2;
-  auto pool = spawn_worker_pool(sys, pcfg, workers);
-  BOOST_REQUIRE(pool);
-  to_stop.push_back(*pool);
+  auto pool = spawn_pool(pcfg, workers);
   auto out = std::make_shared<answers>();
   std::vector<int64_t> xs;
   for (int64_t x = 0; x < 300; ++x)
     xs.push_back(x);
-  to_stop.push_back(ask_all(sys, *pool, xs, out));
+  to_stop.push_back(ask_all(sys, pool, xs, out));
   BOOST_REQUIRE(out->answered.wait_for(300, 60s));
   for (auto x : xs)
     BOOST_TEST(out->value_once(x, x));
-  auto s = stats(*pool);
+  auto s = stats(pool);
   BOOST_TEST(s.completed == 300u);
   BOOST_TEST(s.workers == 3u);
   BOOST_TEST(s.replaced == 0u);
@@ -139,13 +146,11 @@ BOOST_AUTO_TEST_CASE(a_task_whose_node_is_killed_runs_again_on_another_worker) {
   auto local = sys.spawn(echo);
   to_stop.push_back(local);
   worker_pool_config pcfg;
-  auto pool = spawn_worker_pool(sys, pcfg, {remote, local});
-  BOOST_REQUIRE(pool);
-  to_stop.push_back(*pool);
+  auto pool = spawn_pool(pcfg, {remote, local});
   // Two tasks on two idle workers: one runs at once on the local worker,
   // the other parks in the other process.
   auto out = std::make_shared<answers>();
-  to_stop.push_back(ask_all(sys, *pool, {1, 2}, out));
+  to_stop.push_back(ask_all(sys, pool, {1, 2}, out));
   BOOST_REQUIRE(parked->wait_for(1, 30s));
   BOOST_REQUIRE(out->answered.wait_for(1, 30s));
   // A plain request to the parked worker would now wait forever: CAF only
@@ -154,7 +159,7 @@ BOOST_AUTO_TEST_CASE(a_task_whose_node_is_killed_runs_again_on_another_worker) {
   BOOST_REQUIRE(out->answered.wait_for(2, 60s));
   BOOST_TEST(out->value_once(1, 1));
   BOOST_TEST(out->value_once(2, 2));
-  auto s = stats(*pool);
+  auto s = stats(pool);
   BOOST_TEST(s.redelivered == 1u);
   BOOST_TEST(s.completed == 2u);
   // A handed-in worker without a factory is not replaced.
@@ -167,11 +172,9 @@ BOOST_AUTO_TEST_CASE(a_remote_worker_that_crashes_is_replaced_and_its_task_runs_
   auto parked = std::make_shared<completion_counter>();
   auto remote = remote_worker(spawner, "park", make_watcher(parked));
   worker_pool_config pcfg;
-  auto pool = spawn_worker_pool(sys, pcfg, {remote}, make_worker_factory(echo));
-  BOOST_REQUIRE(pool);
-  to_stop.push_back(*pool);
+  auto pool = spawn_pool(pcfg, {remote}, make_worker_factory(echo));
   auto out = std::make_shared<answers>();
-  to_stop.push_back(ask_all(sys, *pool, {7}, out));
+  to_stop.push_back(ask_all(sys, pool, {7}, out));
   BOOST_REQUIRE(parked->wait_for(1, 30s));
   // The exit travels to the other process; the worker's down message
   // travels back to the pool, which replaces it through its factory. (The
@@ -179,7 +182,7 @@ BOOST_AUTO_TEST_CASE(a_remote_worker_that_crashes_is_replaced_and_its_task_runs_
   caf::anon_send_exit(remote, caf::exit_reason::kill);
   BOOST_REQUIRE(out->answered.wait_for(1, 60s));
   BOOST_TEST(out->value_once(7, 7));
-  auto s = stats(*pool);
+  auto s = stats(pool);
   BOOST_TEST(s.replaced == 1u);
   BOOST_TEST(s.redelivered == 1u);
   BOOST_TEST(s.workers == 1u);
@@ -191,17 +194,15 @@ BOOST_AUTO_TEST_CASE(a_task_on_a_hung_node_times_out_and_its_worker_is_replaced)
   auto remote = remote_worker(spawner, "echo");
   worker_pool_config pcfg;
   pcfg.task_timeout = 2s;
-  auto pool = spawn_worker_pool(sys, pcfg, {remote}, make_worker_factory(echo));
-  BOOST_REQUIRE(pool);
-  to_stop.push_back(*pool);
+  auto pool = spawn_pool(pcfg, {remote}, make_worker_factory(echo));
   auto out = std::make_shared<answers>();
-  to_stop.push_back(ask_all(sys, *pool, {1}, out));
+  to_stop.push_back(ask_all(sys, pool, {1}, out));
   BOOST_REQUIRE(out->answered.wait_for(1, 30s));
   BOOST_TEST(out->value_once(1, 1));
   // The process hangs with its connection open: nothing tells anyone that
   // the worker is gone, but the task runs out of time.
   node.freeze();
-  to_stop.push_back(ask_all(sys, *pool, {2}, out));
+  to_stop.push_back(ask_all(sys, pool, {2}, out));
   BOOST_REQUIRE(out->answered.wait_for(2, 30s));
   {
     std::lock_guard<std::mutex> guard{out->mtx};
@@ -211,10 +212,10 @@ BOOST_AUTO_TEST_CASE(a_task_on_a_hung_node_times_out_and_its_worker_is_replaced)
   }
   // The hung worker was handed in: dropped, not killed, and replaced by a
   // local one through the factory, which runs the next task.
-  to_stop.push_back(ask_all(sys, *pool, {3}, out));
+  to_stop.push_back(ask_all(sys, pool, {3}, out));
   BOOST_REQUIRE(out->answered.wait_for(3, 30s));
   BOOST_TEST(out->value_once(3, 3));
-  auto s = stats(*pool);
+  auto s = stats(pool);
   BOOST_TEST(s.timed_out == 1u);
   BOOST_TEST(s.replaced == 1u);
   BOOST_TEST(s.completed == 2u);
