@@ -64,6 +64,9 @@ struct gate_state {
   uint64_t next_version = 0;
   size_t in_flight = 0;
   latest_wins_stats stats;
+  /// The shared worker's exit reason, once it is gone: a request to a dead
+  /// remote actor is dropped without a bounce, so none is sent any more.
+  caf::error shared_worker_gone;
   detail::subscriber_list subscribers;
   std::shared_ptr<spdlog::logger> log;
 };
@@ -113,8 +116,11 @@ void forget_if_idle(self_ptr self, const std::string& key) {
 caf::expected<caf::actor> worker_for(self_ptr self, const std::string& key,
                                      key_state& ks) {
   auto& st = self->state;
-  if (!st.cfg.worker_factory)
+  if (!st.cfg.worker_factory) {
+    if (st.shared_worker_gone)
+      return st.shared_worker_gone;
     return st.cfg.worker;
+  }
   if (!ks.worker) {
     caf::actor w;
     try {
@@ -171,7 +177,8 @@ bool dispatch(self_ptr self, const std::string& key, key_state& ks, job j) {
   auto& st = self->state;
   auto worker = worker_for(self, key, ks);
   if (!worker) {
-    ++st.stats.factory_failures;
+    if (st.cfg.worker_factory)
+      ++st.stats.factory_failures;
     st.log->warn("no worker for key '{}': {}", key, to_string(worker.error()));
     answer(self, j.version, std::move(worker.error()));
     return false;
@@ -287,6 +294,8 @@ void on_worker_down(self_ptr self, const caf::down_msg& dm) {
   if (!known && lost.empty())
     return;
   auto reason = dm.reason ? dm.reason : caf::make_error(caf::sec::request_receiver_down);
+  if (st.cfg.worker && st.cfg.worker.address() == dm.source)
+    st.shared_worker_gone = reason;
   ev.lost = lost.size();
   ev.reason = to_string(reason);
   st.log->info("a worker went down with {} request(s) at it: {}", lost.size(), ev.reason);

@@ -51,7 +51,9 @@
 /// fails its caller with `sec::request_timeout`. The gate monitors its
 /// workers: when one dies, every request still at it fails at once with the
 /// worker's exit reason, and a per-key worker is made anew for the next
-/// request of its key.
+/// request of its key. A shared worker that is gone stays gone: every later
+/// submit fails at once with its exit reason (a request to a dead remote
+/// actor would be dropped without an answer).
 #pragma once
 
 #include <chrono>

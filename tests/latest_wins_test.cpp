@@ -342,6 +342,16 @@ BOOST_AUTO_TEST_CASE(a_dying_worker_fails_its_requests_at_once) {
   BOOST_TEST(b->value->error() == caf::exit_reason::kill);
   BOOST_TEST(ms(elapsed()) == 0);
   BOOST_TEST(stats(g).in_flight == 0u);
+  // The shared worker stays gone: a later submit fails at once with its exit
+  // reason (a dead remote worker would drop the request without a bounce).
+  auto c2 = search(g, "c", "z");
+  run();
+  BOOST_REQUIRE(c2->done());
+  BOOST_TEST(c2->value->error() == caf::exit_reason::kill);
+  BOOST_TEST(ms(elapsed()) == 0);
+  auto s = stats(g);
+  BOOST_TEST(s.factory_failures == 0u);
+  BOOST_TEST(s.keys == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_dead_per_key_worker_is_made_anew) {

@@ -1,5 +1,6 @@
 // A node in a process of its own for the cross-process tests
-// (tests/fixtures/remote.hpp: worker_pool_remote_test, mutex_remote_test).
+// (tests/fixtures/remote.hpp: worker_pool_remote_test, mutex_remote_test,
+// latest_wins_remote_test).
 // It publishes one actor on 127.0.0.1 at a port the system picks, prints
 // that port on a line of its own, and runs until its standard input closes
 // (or it is killed).
