@@ -25,7 +25,9 @@
 /// `sec::request_timeout` without running the body. The mutex answers every
 /// acquire exactly once, so the acquire request carries no timeout of its own
 /// (a client-side timeout could drop a lease the mutex had already granted).
-/// Calls to `finish` after the first are ignored.
+/// A mutex in another process is watched instead: when it is gone (its
+/// process killed, say), a pending acquire or release fails at once with its
+/// exit reason. Calls to `finish` after the first are ignored.
 ///
 /// Caveat: `done` runs when the body calls `finish`. A body that never calls
 /// it (a forgotten branch, a request sent with `caf::infinite` that is never
@@ -44,6 +46,7 @@
 #include <actorkit/actors/mutex.hpp>
 #include <actorkit/patterns/blocking.hpp>
 #include <actorkit/patterns/call.hpp>
+#include <actorkit/patterns/detail/send.hpp>
 
 namespace actorkit {
 
@@ -83,35 +86,46 @@ void with_lock(Self* self, const mutex_actor& mtx, Body body, Done done,
     return;
   }
   auto shared_done = std::make_shared<Done>(std::move(done));
-  self->request(mtx, caf::infinite, acquire_atom_v, opts.wait, opts.hold)
-      .then(
-          [self, mtx, shared_done, body{std::move(body)}](lease l) mutable {
-            auto finished = std::make_shared<bool>(false);
-            auto finish = [self, mtx, shared_done, finished, l](result_t result) {
-              if (*finished)
-                return;
-              *finished = true;
-              auto r = std::make_shared<result_t>(std::move(result));
-              self->request(mtx, caf::infinite, release_atom_v, l)
-                  .then([shared_done, r]() { (*shared_done)(std::move(*r)); },
-                        [shared_done, r](caf::error& err) {
-                          if (*r) {
-                            (*shared_done)(result_t{std::move(err)});
-                          } else if (err == error::lease_expired) {
-                            // The body failed, but after it lost the lock:
-                            // say so, and keep its error as the context.
-                            (*shared_done)(result_t{caf::make_error(
-                                error::lease_expired,
-                                "with_lock: the body failed after its lease expired: " +
-                                    to_string(r->error()))});
-                          } else {
-                            (*shared_done)(std::move(*r));
-                          }
-                        });
-            };
-            body(static_cast<const lease&>(l), std::move(finish));
-          },
-          [shared_done](caf::error& err) { (*shared_done)(result_t{std::move(err)}); });
+  auto acquire = self->request(mtx, caf::infinite, acquire_atom_v, opts.wait, opts.hold);
+  auto acquired = detail::watch(self, mtx, acquire.id());
+  acquire.then(
+      [self, mtx, shared_done, acquired, body{std::move(body)}](lease l) mutable {
+        acquired();
+        auto finished = std::make_shared<bool>(false);
+        auto finish = [self, mtx, shared_done, finished, l](result_t result) {
+          if (*finished)
+            return;
+          *finished = true;
+          auto r = std::make_shared<result_t>(std::move(result));
+          auto release = self->request(mtx, caf::infinite, release_atom_v, l);
+          auto released = detail::watch(self, mtx, release.id());
+          release.then(
+              [shared_done, r, released]() {
+                released();
+                (*shared_done)(std::move(*r));
+              },
+              [shared_done, r, released](caf::error& err) {
+                released();
+                if (*r) {
+                  (*shared_done)(result_t{std::move(err)});
+                } else if (err == error::lease_expired) {
+                  // The body failed, but after it lost the lock:
+                  // say so, and keep its error as the context.
+                  (*shared_done)(result_t{caf::make_error(
+                      error::lease_expired,
+                      "with_lock: the body failed after its lease expired: " +
+                          to_string(r->error()))});
+                } else {
+                  (*shared_done)(std::move(*r));
+                }
+              });
+        };
+        body(static_cast<const lease&>(l), std::move(finish));
+      },
+      [shared_done, acquired](caf::error& err) {
+        acquired();
+        (*shared_done)(result_t{std::move(err)});
+      });
 }
 
 /// Blocking overload for user threads: returns the body's result once the

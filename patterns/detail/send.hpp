@@ -3,10 +3,18 @@
 #pragma once
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
+#include <caf/abstract_actor.hpp>
+#include <caf/actor_addr.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/actor_clock.hpp>
+#include <caf/actor_control_block.hpp>
+#include <caf/attachable.hpp>
 #include <caf/duration.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message_id.hpp>
 #include <caf/sec.hpp>
 
 #include <actorkit/patterns/call.hpp>
@@ -61,6 +69,84 @@ inline caf::error non_empty(caf::error err) {
   return err;
 }
 
+/// Answers one request to a remote target with the target's exit reason the
+/// moment CAF learns that the target is gone: CAF drops a request sent to a
+/// dead remote actor without a bounce and never answers the requests a lost
+/// process held, so the requester would otherwise hear only from the
+/// request's timeout. The answer goes the way CAF's own request timeout does:
+/// an error response to the request's ID, of which the requester takes the
+/// first and drops the rest.
+class target_watch final : public caf::attachable {
+public:
+  static constexpr size_t token_type = 0x616b7477;
+
+  /// Identifies one watch: the requester and its request.
+  struct key {
+    caf::actor_addr requester;
+    caf::message_id mid;
+  };
+
+  explicit target_watch(key k) : key_(std::move(k)) {
+    // nop
+  }
+
+  void actor_exited(const caf::error& reason, caf::execution_unit* host) override {
+    auto hdl = caf::actor_cast<caf::strong_actor_ptr>(key_.requester);
+    if (!hdl)
+      return;
+    auto err = reason ? reason
+                      : caf::make_error(caf::sec::request_receiver_down,
+                                        "the target exited before answering");
+    hdl->enqueue(nullptr, key_.mid.response_id(), caf::make_message(std::move(err)),
+                 host);
+  }
+
+  bool matches(const token& what) override {
+    if (what.subtype != token_type)
+      return false;
+    auto& k = *static_cast<const key*>(what.ptr);
+    return k.mid == key_.mid && k.requester == key_.requester;
+  }
+
+private:
+  key key_;
+};
+
+/// Ends the watch of one request (see watch); nothing to do for a local
+/// target. Call it from the request's handlers.
+class unwatch {
+public:
+  unwatch() = default;
+
+  unwatch(caf::actor target, target_watch::key k)
+      : target_(std::move(target)), key_(std::move(k)) {
+    // nop
+  }
+
+  void operator()() const {
+    if (target_)
+      caf::actor_cast<caf::abstract_actor*>(target_)->detach(
+          caf::attachable::token{target_watch::token_type, &key_});
+  }
+
+private:
+  caf::actor target_;
+  target_watch::key key_;
+};
+
+/// Watches the request `mid` that `self` just sent to `target` if the target
+/// lives in another process (target_watch); local targets cost nothing more.
+template <class Self, class Handle>
+unwatch watch(Self* self, const Handle& target, caf::message_id mid) {
+  auto* ctrl = caf::actor_cast<caf::actor_control_block*>(target);
+  if (ctrl->node() == self->ctrl()->node())
+    return {};
+  target_watch::key k{self->address(), mid};
+  // A target that is gone already answers at once, from inside attach.
+  ctrl->get()->attach(std::make_unique<target_watch>(k));
+  return {caf::actor_cast<caf::actor>(target), std::move(k)};
+}
+
 /// Sends `c` from `self`; exactly one of `ok(T&&)` or `fail(caf::error&&)`
 /// runs, possibly before this function returns (null target, deadline passed).
 template <class T, class Self, class Ok, class Fail>
@@ -71,11 +157,17 @@ void send(Self* self, const call<T>& c, const budget& b, Ok ok, Fail fail) {
   }
   if (!b.bounded) {
     // No deadline: no clock reads, no classification.
-    self->request(c.target, to_duration(b.timeout), c.content)
-        .then([ok{std::move(ok)}](T& x) mutable { ok(std::move(x)); },
-              [fail{std::move(fail)}](caf::error& err) mutable {
-                fail(non_empty(std::move(err)));
-              });
+    auto hdl = self->request(c.target, to_duration(b.timeout), c.content);
+    auto done = watch(self, c.target, hdl.id());
+    hdl.then(
+        [done, ok{std::move(ok)}](T& x) mutable {
+          done();
+          ok(std::move(x));
+        },
+        [done, fail{std::move(fail)}](caf::error& err) mutable {
+          done();
+          fail(non_empty(std::move(err)));
+        });
     return;
   }
   auto timeout = b.effective(self->clock().now());
@@ -83,11 +175,17 @@ void send(Self* self, const call<T>& c, const budget& b, Ok ok, Fail fail) {
     fail(caf::make_error(error::deadline_exceeded));
     return;
   }
-  self->request(c.target, to_duration(timeout), c.content)
-      .then([ok{std::move(ok)}](T& x) mutable { ok(std::move(x)); },
-            [self, b, fail{std::move(fail)}](caf::error& err) mutable {
-              fail(b.classify(non_empty(std::move(err)), self->clock().now()));
-            });
+  auto hdl = self->request(c.target, to_duration(timeout), c.content);
+  auto done = watch(self, c.target, hdl.id());
+  hdl.then(
+      [done, ok{std::move(ok)}](T& x) mutable {
+        done();
+        ok(std::move(x));
+      },
+      [self, b, done, fail{std::move(fail)}](caf::error& err) mutable {
+        done();
+        fail(b.classify(non_empty(std::move(err)), self->clock().now()));
+      });
 }
 
 } // namespace actorkit::detail

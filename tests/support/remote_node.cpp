@@ -10,6 +10,7 @@
 //     kind "echo": (ask_atom, int64_t x) -> x
 //     kind "park": (ask_atom, int64_t x) sends (put_atom, x) to `watcher`
 //                  and never answers
+//     kind "mutex": a mutex (default config)
 //       (acquire_atom, caf::actor mutex) -> uint64_t
 //     a new actor acquires `mutex` (no wait or hold limit), answers the
 //     lease's token once granted, and holds the lease for good
@@ -70,6 +71,13 @@ caf::behavior spawner(caf::event_based_actor* self) {
           return self->spawn<caf::linked>(echo);
         if (kind == "park")
           return self->spawn<caf::linked>(park, watcher);
+        if (kind == "mutex") {
+          auto m = spawn_mutex(self->system());
+          if (!m)
+            return m.error();
+          self->link_to(*m);
+          return caf::actor_cast<caf::actor>(*m);
+        }
         return caf::make_error(caf::sec::invalid_argument,
                                "unknown worker kind: " + kind);
       },
