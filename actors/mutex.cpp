@@ -15,6 +15,7 @@
 
 #include <actorkit/actors/detail/pending_timers.hpp>
 #include <actorkit/actors/detail/subscribers.hpp>
+#include <actorkit/actors/detail/weak_timer.hpp>
 #include <actorkit/actors/error.hpp>
 #include <actorkit/actors/log.hpp>
 
@@ -50,6 +51,7 @@ struct mutex_state {
   time_point lease_deadline = never;
   // The pending timers: one is added only for a deadline before all of them.
   detail::pending_timers timers;
+  detail::weak_timer<expire_atom> timer;
   uint64_t next_token = 1;
   uint64_t next_waiter = 0;
   std::deque<uint64_t> expired;
@@ -95,8 +97,8 @@ void arm(self_ptr self) {
   if (!st.timers.need(next))
     return;
   auto now = self->clock().now();
-  self->delayed_send(self, next > now ? next - now : caf::timespan::zero(), expire_atom_v,
-                     detail::pending_timers::stamp(next));
+  st.timer.send(self, next > now ? next - now : caf::timespan::zero(),
+                detail::pending_timers::stamp(next));
 }
 
 // Takes waiter `id` out of the queue.
@@ -323,7 +325,7 @@ mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
       },
       [self](expire_atom, uint64_t stamp) {
         // The mutex's own timer only: from anyone else it changes nothing.
-        if (self->current_sender().get() == self->ctrl() &&
+        if (self->state.timer.sent(self->current_sender()) &&
             self->state.timers.fired(stamp, self->clock().now()))
           on_timer(self);
       },

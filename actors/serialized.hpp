@@ -66,6 +66,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <actorkit/actors/detail/weak_timer.hpp>
 #include <actorkit/actors/error.hpp>
 #include <actorkit/actors/type_ids.hpp>
 #include <actorkit/patterns/call.hpp>
@@ -182,6 +183,7 @@ struct serialized_state {
   // fires before the running update's deadline is armed again for it.
   caf::actor_clock::time_point timer_at = caf::actor_clock::time_point::max();
   uint64_t timer_seq = 0;
+  detail::weak_timer<tick_atom> timer;
 };
 
 template <class T>
@@ -197,8 +199,8 @@ void serialized_arm(serialized_self<T>* self) {
     return;
   st.timer_at = st.deadline;
   auto now = self->clock().now();
-  self->delayed_send(self, st.deadline > now ? st.deadline - now : caf::timespan::zero(),
-                     tick_atom_v, ++st.timer_seq);
+  st.timer.send(self, st.deadline > now ? st.deadline - now : caf::timespan::zero(),
+                ++st.timer_seq);
 }
 
 template <class T>
@@ -275,7 +277,7 @@ caf::behavior serialized_impl(serialized_self<T>* self, serialized_config<T> cfg
       [self](tick_atom, uint64_t seq) {
         auto& st = self->state;
         // The actor's own timer only: from anyone else it changes nothing.
-        if (self->current_sender().get() != self->ctrl() || seq != st.timer_seq)
+        if (!st.timer.sent(self->current_sender()) || seq != st.timer_seq)
           return;
         st.timer_at = caf::actor_clock::time_point::max();
         if (st.running && st.deadline <= self->clock().now())
