@@ -1065,19 +1065,22 @@ private:
     if (failed && !what->sender) {
       // An error without a sender is a request bounced by a closed mailbox,
       // or an answer from an actor that was terminating (see enqueue). If
-      // the worker is terminating, it crashed, whether or not its down
-      // message has arrived yet. A live worker passed the task on (with
-      // `delegate`, say) to an actor that is gone: that error is the answer.
+      // the worker is terminating, it crashed: its down message comes after
+      // its bounces and carries the exit reason that its tasks are
+      // re-dispatched or quarantined with, so the task waits for it. A live
+      // worker passed the task on (with `delegate`, say) to an actor that is
+      // gone: that error is the answer.
       auto wi = workers_.find(worker_id);
       if (wi != workers_.end()) {
         auto& err = what->content().get_as<caf::error>(0);
         auto state = liveness_of(caf::actor_cast<caf::abstract_actor*>(wi->second.hdl));
+        if (state == liveness::dying)
+          return;
         // Where the pool cannot look into the worker, a bounce counts as its
         // crash; the worker is then dropped, so that none is left orphaned
         // if it lives on.
-        if (state == liveness::dying ||
-            (state == liveness::unknown && err == caf::sec::request_receiver_down)) {
-          worker_lost(worker_id, err, state != liveness::dying);
+        if (state == liveness::unknown && err == caf::sec::request_receiver_down) {
+          worker_lost(worker_id, err, true);
           return;
         }
       }
@@ -1545,6 +1548,10 @@ private:
     if (closing_)
       return;
     closing_ = true;
+    // Seen as terminating from now on: a pool above this one (this pool as
+    // its worker) then takes the answers below for this pool's crash and
+    // waits for its down message, as for any worker that dies.
+    setf(is_shutting_down_flag);
     for (auto& kvp : queue_)
       kvp.second.for_each([&](task& t) { answer(std::move(t.to), err); });
     queue_.clear();

@@ -1297,6 +1297,72 @@ BOOST_AUTO_TEST_CASE(a_worker_killed_from_outside_is_replaced_and_its_task_rerun
   BOOST_TEST(stats(pool).redelivered == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(tasks_bounced_by_a_crashing_worker_get_its_exit_reason) {
+  // The worker quits while it handles task 1; task 2, still in its mailbox,
+  // bounces (request_receiver_down) before the pool hears of the death. Both
+  // tasks are quarantined with the exit reason, not with the bounce.
+  auto crash_on_one = [](caf::event_based_actor* self) -> caf::behavior {
+    return {[self](ask_atom, int64_t x) -> caf::result<int64_t> {
+      if (x == 1) {
+        auto rp = self->make_response_promise<int64_t>();
+        self->quit(caf::make_error(caf::sec::runtime_error, "poison"));
+        return rp;
+      }
+      return x * 10;
+    }};
+  };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.max_in_flight_per_worker = 2;
+  cfg.max_redeliveries = 0;
+  auto pool = spawn_worker_pool(sys, cfg, make_worker_factory(crash_on_one));
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  run();
+  auto poison = ask(*pool, 1);
+  auto bounced = ask(*pool, 2);
+  run();
+  BOOST_TEST(has_error(poison, caf::sec::runtime_error));
+  BOOST_TEST(has_error(bounced, caf::sec::runtime_error));
+  auto s = stats(*pool);
+  BOOST_TEST(s.quarantined == 2u);
+  BOOST_TEST(s.replaced == 1u);
+  BOOST_TEST(s.failed == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_of_an_inner_pool_that_is_killed_runs_again) {
+  // An inner pool answers its callers as it exits, before its down message;
+  // the outer pool takes those answers for the inner pool's crash, as for
+  // any worker that dies.
+  auto inners = std::make_shared<std::vector<caf::actor>>();
+  worker_pool_config inner_cfg;
+  inner_cfg.workers = 1;
+  worker_pool_config outer_cfg;
+  outer_cfg.workers = 2;
+  auto outer =
+      spawn_worker_pool(sys, outer_cfg, [=, f = factory()](caf::actor_system& s) {
+        auto inner = spawn_worker_pool(s, inner_cfg, f);
+        inners->push_back(*inner);
+        return *inner;
+      });
+  BOOST_REQUIRE(outer);
+  pools.push_back(*outer);
+  run();
+  auto out = ask(*outer, 4);
+  run();
+  BOOST_REQUIRE(inners->size() == 2u);
+  advance(5ms);
+  kill((*inners)[0]);
+  advance(10ms);
+  BOOST_TEST(has_value(out, 40));
+  auto s = stats(*outer);
+  BOOST_TEST(s.redelivered == 1u);
+  BOOST_TEST(s.failed == 0u);
+  BOOST_TEST(s.replaced == 1u);
+  for (auto& inner : *inners)
+    pools.push_back(inner);
+}
+
 BOOST_AUTO_TEST_CASE(growing_under_load_starts_queued_work_at_once) {
   auto pool = make_pool(1);
   std::vector<std::shared_ptr<outcome<caf::message>>> outs;
