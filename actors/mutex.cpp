@@ -120,7 +120,7 @@ void wait_over(self_ptr self, waiter w) {
 
 lease grant(self_ptr self, const caf::actor_addr& who, caf::timespan hold) {
   auto& st = self->state;
-  st.current = lease{st.next_token++, who};
+  st.current = lease{st.next_token++, who, self->address()};
   ++st.stats.grants;
   auto limit = std::min(hold, st.cfg.max_hold);
   st.lease_deadline = is_no_limit(limit) ? never : self->clock().now() + limit;
@@ -294,6 +294,9 @@ mutex_actor::behavior_type mutex_impl(self_ptr self, mutex_config cfg) {
       },
       [self](release_atom, const lease& l) -> caf::result<void> {
         auto& st = self->state;
+        if (l.mutex != self->address())
+          return caf::make_error(error::not_owner, "lease " + std::to_string(l.token) +
+                                                       " was granted by another mutex");
         if (l.token != 0 && l.token == st.current.token &&
             l.holder == st.current.holder) {
           ++st.stats.releases;

@@ -31,8 +31,8 @@
 ///   (release_atom, lease) -> void
 ///       Releases the current lease and grants the next waiter. A lease that
 ///       was revoked for exceeding its hold time: `error::lease_expired`. A
-///       foreign, stale or already released lease: `error::not_owner`, and
-///       nothing changes.
+///       foreign, stale or already released lease, or one of another mutex:
+///       `error::not_owner`, and nothing changes.
 ///   (stats_atom) -> mutex_stats
 ///   (subscribe_atom, caf::actor who) -> void
 ///       `who` gets a `mutex_event` (a plain message from the mutex) whenever
@@ -78,15 +78,18 @@ struct lease {
   uint64_t token = 0;
   /// The actor the lease was granted to.
   caf::actor_addr holder;
+  /// The mutex that granted it: tokens count per mutex, so a lease of
+  /// another mutex is told apart by this.
+  caf::actor_addr mutex;
 };
 
 inline bool operator==(const lease& x, const lease& y) {
-  return x.token == y.token && x.holder == y.holder;
+  return x.token == y.token && x.holder == y.holder && x.mutex == y.mutex;
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lease& x) {
-  return f(caf::meta::type_name("lease"), x.token, x.holder);
+  return f(caf::meta::type_name("lease"), x.token, x.holder, x.mutex);
 }
 
 /// A snapshot of a mutex.

@@ -544,9 +544,9 @@ BOOST_AUTO_TEST_CASE(foreign_stale_and_double_releases_answer_not_owner) {
   auto a = acquire();
   run();
   auto l = held(a);
-  lease foreign{99, l.holder};
+  lease foreign{99, l.holder, l.mutex};
   BOOST_TEST(release(foreign) == error::not_owner);
-  lease wrong_holder{l.token, caf::actor_addr{}};
+  lease wrong_holder{l.token, caf::actor_addr{}, l.mutex};
   BOOST_TEST(release(wrong_holder) == error::not_owner);
   BOOST_TEST(stats().token == l.token);
   auto b = acquire();
@@ -665,6 +665,30 @@ BOOST_FIXTURE_TEST_CASE(stress_thousand_clients_count_exactly, real_time_fixture
           [&](caf::error& e) { BOOST_FAIL(to_string(e)); });
   self->send_exit(mtx, caf::exit_reason::user_shutdown);
   self->send_exit(counter, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(a_lease_of_another_mutex_releases_nothing) {
+  // One actor holds two mutexes, both with token 1: the lease of the first
+  // does not release the second.
+  auto m2 = make({});
+  auto m1 = mtx;
+  auto out = start<caf::error>([=](auto* self, auto done) {
+    self->request(m1, caf::infinite, acquire_atom_v, no_limit, no_limit)
+        .then([=](lease l1) {
+          self->request(m2, caf::infinite, acquire_atom_v, no_limit, no_limit)
+              .then([=](lease l2) {
+                BOOST_TEST(l1.token == l2.token);
+                BOOST_TEST((l1.holder == l2.holder));
+                self->request(m2, caf::infinite, release_atom_v, l1)
+                    .then([=]() { done(caf::error{}); }, [=](caf::error& e) { done(e); });
+              });
+        });
+  });
+  run();
+  BOOST_REQUIRE(out->done());
+  BOOST_TEST(*out->value == error::not_owner);
+  BOOST_TEST(stats(m2).token == 1u);
+  BOOST_TEST(stats(m2).releases == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
