@@ -360,17 +360,17 @@ caf::behavior gate_impl(self_ptr self, latest_wins_config cfg,
         auto rp = self->make_response_promise();
         st.pending->emplace(version, rp);
         job j{version, std::move(request)};
-        if (st.in_flight < st.cfg.max_in_flight) {
+        if (st.in_flight < st.cfg.max_in_flight && st.ready.empty()) {
           if (!dispatch(self, key, ks, std::move(j)))
             forget_if_idle(self, key);
         } else {
-          // A key already waiting keeps its place in line.
+          // Keys waiting in line go first, also when this request's stale
+          // work just freed a slot; a key already waiting keeps its place.
           ks.queued = std::move(j);
           if (!was_queued)
             st.ready.push_back(key);
         }
-        // A slot the stale work freed and this request did not take (its
-        // worker could not be made) goes to the keys waiting in line.
+        // A slot the stale work freed goes to the first key in line.
         pump(self);
         return rp;
       },
@@ -415,6 +415,10 @@ caf::error validate(const latest_wins_config& cfg) {
   if (cfg.worker && cfg.worker_factory)
     return caf::make_error(error::invalid_config,
                            "latest_wins_config.worker and worker_factory are exclusive");
+  if (cfg.policy != stale_policy::discard && cfg.policy != stale_policy::cancel &&
+      cfg.policy != stale_policy::restart)
+    return caf::make_error(error::invalid_config,
+                           "latest_wins_config.policy is not a stale_policy");
   if (cfg.policy == stale_policy::restart && !cfg.worker_factory)
     return caf::make_error(error::invalid_config,
                            "latest_wins_config.policy restart needs worker_factory");

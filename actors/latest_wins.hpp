@@ -75,6 +75,7 @@
 
 #include <actorkit/actors/type_ids.hpp>
 #include <actorkit/patterns/call.hpp>
+#include <actorkit/patterns/detail/send.hpp>
 
 namespace actorkit {
 
@@ -225,7 +226,7 @@ caf::expected<latest_wins_actor<R>> spawn_latest_wins(caf::actor_system& sys,
     self->request(worker, t, request)
         .then([on_reply](R& x) { on_reply(caf::make_message(std::move(x)), false); },
               [on_reply](caf::error& e) {
-                on_reply(caf::make_message(std::move(e)), true);
+                on_reply(caf::make_message(detail::non_empty(std::move(e))), true);
               });
   };
   auto hdl = detail::spawn_latest_wins_impl(sys, std::move(cfg), std::move(sender));

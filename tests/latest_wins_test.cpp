@@ -495,8 +495,8 @@ BOOST_AUTO_TEST_CASE(a_failing_worker_factory_fails_only_its_caller) {
 }
 
 BOOST_AUTO_TEST_CASE(a_restart_whose_new_worker_fails_frees_the_slot_for_the_line) {
-  // One slot. Restarting key a frees it; the factory then fails for a's new
-  // request, so b, waiting in line, takes the slot at once.
+  // One slot. Restarting key a frees it for b, first in line; the factory
+  // then fails for b, so a's new request takes the slot at once.
   auto calls = std::make_shared<int>(0);
   auto cs = counters;
   latest_wins_config c;
@@ -515,12 +515,12 @@ BOOST_AUTO_TEST_CASE(a_restart_whose_new_worker_fails_frees_the_slot_for_the_lin
   auto a2 = search(g, "a", "a2");
   run();
   BOOST_TEST(a1->value->error() == error::superseded);
-  BOOST_REQUIRE(a2->done());
-  BOOST_TEST(a2->value->error() == caf::sec::runtime_error);
-  BOOST_TEST(!b->done());
-  advance(10ms);
   BOOST_REQUIRE(b->done());
-  BOOST_TEST(b->value->value() == "hits for b1");
+  BOOST_TEST(b->value->error() == caf::sec::runtime_error);
+  BOOST_TEST(!a2->done());
+  advance(10ms);
+  BOOST_REQUIRE(a2->done());
+  BOOST_TEST(a2->value->value() == "hits for a2");
   auto s = stats(g);
   BOOST_TEST(s.in_flight == 0u);
   BOOST_TEST(s.queued == 0u);
@@ -618,6 +618,12 @@ BOOST_AUTO_TEST_CASE(invalid_configs_are_refused_naming_the_field) {
   t.worker = worker;
   t.worker_timeout = -1ms;
   BOOST_TEST(spawn_latest_wins<std::string>(sys, t).error() == error::invalid_config);
+  latest_wins_config p;
+  p.worker = worker;
+  p.policy = static_cast<stale_policy>(7);
+  auto bad_policy = spawn_latest_wins<std::string>(sys, p);
+  BOOST_REQUIRE(!bad_policy);
+  BOOST_TEST(sys.render(bad_policy.error()).find("policy") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(gate_exit_answers_waiting_callers_and_stops_its_workers) {
@@ -715,6 +721,59 @@ BOOST_AUTO_TEST_CASE(out_of_order_responses_cannot_roll_versioned_state_back) {
   BOOST_TEST(!(*acks)[1].accepted); // version 2, older
   BOOST_TEST(!(*acks)[2].accepted); // version 1, older
   BOOST_TEST((*acks)[2].version == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_answering_an_empty_error_fails_its_caller) {
+  auto blank = spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](ask_atom, std::string&) { return caf::error{}; }};
+  });
+  latest_wins_config c;
+  c.worker = blank;
+  auto g = make(c);
+  auto out = search(g, "k", "q");
+  run();
+  BOOST_REQUIRE(out->done());
+  BOOST_REQUIRE(!*out->value);
+  BOOST_TEST(out->value->error() == caf::sec::unexpected_response);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_retyping_under_cancel_does_not_overtake_a_key_in_line) {
+  // One slot, cancel policy: "b" waits in line while "a" is retyped; the
+  // slot each retype frees goes to "b" first.
+  auto order = std::make_shared<std::vector<std::string>>();
+  auto w = spawn([order](caf::event_based_actor* self) -> caf::behavior {
+    auto parked = std::make_shared<std::vector<caf::response_promise>>();
+    return {
+        [=](ask_atom, std::string& q) {
+          order->push_back(q);
+          parked->push_back(self->make_response_promise());
+        },
+        [=](cancel_atom, const std::string&) {
+          for (auto& rp : *parked)
+            rp.deliver(caf::make_error(error::cancelled));
+          parked->clear();
+        },
+    };
+  });
+  latest_wins_config c;
+  c.worker = w;
+  c.policy = stale_policy::cancel;
+  c.max_in_flight = 1;
+  auto g = make(c);
+  auto a1 = search(g, "a", "a1");
+  run();
+  auto b1 = search(g, "b", "b1");
+  run();
+  auto a2 = search(g, "a", "a2");
+  run();
+  auto a3 = search(g, "a", "a3");
+  run();
+  BOOST_TEST(*order == (std::vector<std::string>{"a1", "b1"}));
+  BOOST_TEST(a1->value->error() == error::superseded);
+  BOOST_TEST(a2->value->error() == error::superseded);
+  BOOST_TEST(!a3->done());
+  BOOST_TEST(!b1->done());
+  BOOST_TEST(stats(g).queued == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
