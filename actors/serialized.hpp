@@ -214,8 +214,12 @@ void serialized_commit(serialized_self<T>* self, uint64_t id, caf::expected<T> r
   if (result) {
     st.value = std::move(*result);
     entry.rp.deliver(st.value);
-  } else {
+  } else if (result.error()) {
     entry.rp.deliver(std::move(result.error()));
+  } else {
+    // "No error" is no answer: the caller must learn that the update failed.
+    entry.rp.deliver(caf::make_error(caf::sec::runtime_error,
+                                     "serialized: the update committed an empty error"));
   }
   if (!st.in_call)
     serialized_run(self);

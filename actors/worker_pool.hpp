@@ -79,7 +79,11 @@
 ///
 /// A worker that answers with an error while it is already terminating (for
 /// example one answering its parked requests from its exit path) counts as
-/// crashed, not as having answered. A live worker that passed a task on (with
+/// crashed, not as having answered; its tasks wait for its down message and
+/// are re-dispatched or quarantined with the exit reason it carries (also
+/// those that bounced from its mailbox first). An actorkit pool used as a
+/// worker counts as terminating from the moment it stops (shutdown_atom, an
+/// exit message, its last worker gone). A live worker that passed a task on (with
 /// `delegate`, say) to an actor that is gone has answered: its caller gets
 /// `caf::sec::request_receiver_down`. Such a bounce carries no sender, so the
 /// pool judges it by the worker's state when it handles the bounce: a worker

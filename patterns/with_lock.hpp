@@ -96,6 +96,9 @@ void with_lock(Self* self, const mutex_actor& mtx, Body body, Done done,
           if (*finished)
             return;
           *finished = true;
+          if (!result && !result.error())
+            result = caf::make_error(caf::sec::runtime_error,
+                                     "with_lock: the body finished with an empty error");
           auto r = std::make_shared<result_t>(std::move(result));
           auto release = self->request(mtx, caf::infinite, release_atom_v, l);
           auto released = detail::watch(self, mtx, release.id());

@@ -328,4 +328,18 @@ BOOST_FIXTURE_TEST_CASE(stress_thousand_concurrent_async_increments, real_time_f
   self->send_exit(pause, caf::exit_reason::user_shutdown);
 }
 
+BOOST_AUTO_TEST_CASE(an_update_committing_an_empty_error_fails_its_caller) {
+  auto c = make();
+  update_op<int64_t> blank{
+      [](caf::event_based_actor*, const int64_t&, commit_fn<int64_t> commit) {
+        commit(caf::expected<int64_t>{caf::error{}});
+      }};
+  auto out = update(c, blank);
+  run();
+  BOOST_REQUIRE(out->done());
+  BOOST_REQUIRE(!*out->value);
+  BOOST_TEST(out->value->error() == caf::sec::runtime_error);
+  BOOST_TEST(get(c) == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -262,4 +262,18 @@ BOOST_FIXTURE_TEST_CASE(blocking_with_lock_from_user_threads, real_time_fixture)
   caf::anon_send_exit(st, caf::exit_reason::user_shutdown);
 }
 
+BOOST_AUTO_TEST_CASE(a_body_finishing_with_an_empty_error_fails) {
+  auto m = mtx;
+  auto out = start<int_result>([=](auto* self, auto done) {
+    with_lock<int64_t>(
+        self, m, [](const lease&, auto finish) { finish(int_result{caf::error{}}); },
+        done);
+  });
+  run();
+  BOOST_REQUIRE(out->done());
+  BOOST_REQUIRE(!*out->value);
+  BOOST_TEST(out->value->error() == caf::sec::runtime_error);
+  BOOST_TEST(stats().token == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
