@@ -49,7 +49,9 @@ struct worker_pool_stats {
   uint64_t cleared = 0;
   /// Workers started to replace crashed or stuck ones.
   uint64_t replaced = 0;
-  /// Time from arrival to dispatch: median, 90th and 99th percentile.
+  /// Time from arrival to first dispatch: median, 90th and 99th percentile
+  /// (nearest rank over the recent tasks, so p99 of fewer than 100 tasks is
+  /// the longest).
   caf::timespan wait_p50{0}, wait_p90{0}, wait_p99{0};
   /// Time from (last) dispatch to answer: median, 90th and 99th percentile.
   caf::timespan run_p50{0}, run_p90{0}, run_p99{0};

@@ -399,7 +399,9 @@ public:
       return;
     auto sorted = xs_;
     std::sort(sorted.begin(), sorted.end());
-    auto at = [&](size_t pct) { return sorted[(sorted.size() - 1) * pct / 100]; };
+    // Nearest rank: the smallest sample with at least pct% of the samples at
+    // or below it (the largest, for p99 of fewer than 100 samples).
+    auto at = [&](size_t pct) { return sorted[(sorted.size() * pct + 99) / 100 - 1]; };
     p50 = at(50);
     p90 = at(90);
     p99 = at(99);
@@ -1017,7 +1019,10 @@ private:
     caf::message content;
     uint64_t key = 0;
     try {
-      waits_.add(std::chrono::duration_cast<caf::timespan>(at - t.arrived));
+      // A task's wait is counted once: a re-dispatch's would include its
+      // earlier runs.
+      if (t.redeliveries == 0)
+        waits_.add(std::chrono::duration_cast<caf::timespan>(at - t.arrived));
       if (!elem) {
         content = t.content;
       } else if (cfg_.max_redeliveries > 0) {
@@ -1274,6 +1279,12 @@ private:
     }
     if (!hdl)
       return 0;
+    // A dead worker would be reported lost at once and replaced by another
+    // from the same factory, without end.
+    if (liveness_of(caf::actor_cast<caf::abstract_actor*>(hdl)) == liveness::dying) {
+      log_->warn("worker_pool: the factory returned a worker that is gone");
+      return 0;
+    }
     for (auto& kvp : workers_)
       if (kvp.second.hdl == hdl) {
         log_->warn("worker_pool: the factory returned a worker the pool already has");
