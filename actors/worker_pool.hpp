@@ -61,8 +61,9 @@
 ///   the user handed in is only dropped from the pool) and its late answer is
 ///   discarded;
 /// - when its worker crashes, the task runs again on another worker up to
-///   `max_redeliveries` times (ahead of the queue; a worker's tasks in the
-///   order they were dispatched); after that the caller gets the worker's exit
+///   `max_redeliveries` times (ahead of the queue, also past its capacity,
+///   since they were accepted already; a worker's tasks in the order they
+///   were dispatched); after that the caller gets the worker's exit
 ///   reason (`caf::sec::request_receiver_down` for a normal exit) and the
 ///   task is counted as quarantined;
 /// - `error::shut_down` after (shutdown_atom), and the pool's exit reason (or
