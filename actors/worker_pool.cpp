@@ -25,6 +25,7 @@
 
 #include <actorkit/actors/detail/pending_timers.hpp>
 #include <actorkit/actors/detail/subscribers.hpp>
+#include <actorkit/actors/detail/weak_timer.hpp>
 #include <actorkit/actors/log.hpp>
 #include <actorkit/patterns/call.hpp>
 
@@ -478,18 +479,6 @@ bool is(const caf::type_erased_tuple& xs) {
   return xs.match_elements<Atom, Ts...>();
 }
 
-/// Forwards the pool's timer messages from the clock, so that the clock's
-/// thread never runs the pool's code (which may do the work of other threads
-/// for a while under load). Holds the pool weakly.
-caf::behavior timer_relay_impl(caf::event_based_actor* self, caf::actor_addr pool) {
-  return {[self, pool](expire_atom, uint64_t seq) {
-    if (auto hdl = caf::actor_cast<caf::actor>(pool))
-      self->send(hdl, expire_atom_v, seq);
-    else
-      self->quit();
-  }};
-}
-
 /// Refuses a pool of `n` workers that is too large for `cfg`.
 caf::error check_size(uint64_t n, const worker_pool_config& cfg) {
   if (n > worker_pool_max_workers)
@@ -527,7 +516,11 @@ public:
   void start(std::vector<caf::actor> workers, bool owned) {
     register_at_system();
     if (bounded_ || queue_bounded_) {
-      timer_relay_ = home_system().spawn<caf::hidden>(timer_relay_impl, address());
+      // The clock sends the pool's timer messages through a relay, so that
+      // its thread never runs the pool's code (which may do the work of
+      // other threads for a while under load) and the pool is held weakly.
+      timer_relay_ =
+          home_system().spawn<caf::hidden>(detail::weak_relay<expire_atom>, address());
       timer_relay_ctrl_ = caf::actor_cast<caf::actor_control_block*>(timer_relay_);
     }
     std::unique_lock<spin_lock> guard{lock_};

@@ -21,6 +21,18 @@
 
 namespace actorkit::detail {
 
+/// A hidden relay's behavior: passes `(Atom, x)` on to `target` while it
+/// lives, and quits once it is gone.
+template <class Atom>
+caf::behavior weak_relay(caf::event_based_actor* self, caf::actor_addr target) {
+  return {[self, target](Atom a, uint64_t x) {
+    if (auto hdl = caf::actor_cast<caf::actor>(target))
+      self->send(hdl, a, x);
+    else
+      self->quit();
+  }};
+}
+
 template <class Atom>
 class weak_timer {
 public:
@@ -28,7 +40,8 @@ public:
   template <class Self>
   void send(Self* self, caf::timespan delay, uint64_t x) {
     if (!relay_)
-      relay_ = self->system().template spawn<caf::hidden>(relay, self->address());
+      relay_ =
+          self->system().template spawn<caf::hidden>(weak_relay<Atom>, self->address());
     caf::delayed_anon_send(relay_, delay, Atom{}, x);
   }
 
@@ -40,15 +53,6 @@ public:
   }
 
 private:
-  static caf::behavior relay(caf::event_based_actor* self, caf::actor_addr target) {
-    return {[self, target](Atom a, uint64_t x) {
-      if (auto hdl = caf::actor_cast<caf::actor>(target))
-        self->send(hdl, a, x);
-      else
-        self->quit();
-    }};
-  }
-
   caf::actor relay_;
 };
 
