@@ -49,6 +49,8 @@ struct worker_pool_stats {
   uint64_t cleared = 0;
   /// Workers started to replace crashed or stuck ones.
   uint64_t replaced = 0;
+  /// Replacements waiting for their restart back-off.
+  uint64_t restarting = 0;
   /// Time from arrival to first dispatch: median, 90th and 99th percentile
   /// (nearest rank over the recent tasks, so p99 of fewer than 100 tasks is
   /// the longest).
@@ -61,8 +63,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_pool_stats& x) {
   return f(caf::meta::type_name("worker_pool_stats"), x.workers, x.queued, x.running,
            x.completed, x.failed, x.timed_out, x.redelivered, x.quarantined, x.rejected,
-           x.dropped, x.queue_timeouts, x.cleared, x.replaced, x.wait_p50, x.wait_p90,
-           x.wait_p99, x.run_p50, x.run_p90, x.run_p99);
+           x.dropped, x.queue_timeouts, x.cleared, x.replaced, x.restarting, x.wait_p50,
+           x.wait_p90, x.wait_p99, x.run_p50, x.run_p90, x.run_p99);
 }
 
 /// What changed in a worker pool; see worker_pool_event.
@@ -85,6 +87,9 @@ enum class pool_event : uint8_t {
   cleared,
   /// The pool exited (`reason`: empty for a shutdown).
   stopped,
+  /// A crashed or stuck worker will be replaced after its restart back-off
+  /// (`reason` says why it was lost; `task` holds the delay in milliseconds).
+  restart_delayed,
 };
 
 /// The name of `x`, e.g. "worker_replaced".

@@ -345,6 +345,8 @@ struct worker_entry {
   bool owned = false;
   bool retiring = false;
   size_t in_flight = 0;
+  // When it joined the pool (for the restart back-off).
+  time_point started;
 };
 
 /// Something the pool does once its lock is released: talking to other
@@ -506,8 +508,9 @@ public:
       : caf::monitorable_actor(acfg), cfg_(cfg), factory_(std::move(factory)),
         bounded_(!is_no_limit(cfg.task_timeout)),
         queue_bounded_(!is_no_limit(cfg.queue_timeout)),
-        subscribers_(cfg.max_subscribers), waits_(cfg.latency_samples),
-        runs_(cfg.latency_samples) {
+        backoff_(cfg.restart_backoff > caf::timespan::zero()),
+        timed_(bounded_ || queue_bounded_ || backoff_), subscribers_(cfg.max_subscribers),
+        waits_(cfg.latency_samples), runs_(cfg.latency_samples) {
     // nop
   }
 
@@ -515,7 +518,7 @@ public:
 
   void start(std::vector<caf::actor> workers, bool owned) {
     register_at_system();
-    if (bounded_ || queue_bounded_) {
+    if (timed_) {
       // The clock sends the pool's timer messages through a relay, so that
       // its thread never runs the pool's code (which may do the work of
       // other threads for a while under load) and the pool is held weakly.
@@ -1141,7 +1144,7 @@ private:
   // all of them: a few at most, never one per task.
   void arm_timer() {
     // Most pools have no deadlines: this check stays inline.
-    if (bounded_ || queue_bounded_)
+    if (timed_)
       arm_deadline_timer();
   }
 
@@ -1151,6 +1154,8 @@ private:
     auto next = queue_deadline();
     if (bounded_ && !running_.empty())
       next = std::min(next, running_.first().deadline);
+    if (!restarts_.empty())
+      next = std::min(next, restarts_.begin()->first);
     if (!timers_.need(next))
       return;
     // The clock may block while its queue is full, so it is called without
@@ -1228,6 +1233,9 @@ private:
         worker_lost(wid, caf::make_error(caf::sec::request_timeout), true, false);
     if (closing_)
       return;
+    restart_due(at);
+    if (closing_)
+      return;
     forget_idle_of_leavers();
     dispatch();
     arm_timer();
@@ -1243,6 +1251,7 @@ private:
     worker_entry w;
     w.hdl = std::move(hdl);
     w.owned = owned;
+    w.started = now();
     workers_.emplace(id, std::move(w));
     return id;
   }
@@ -1373,18 +1382,19 @@ private:
       }
     }
     if (!w.retiring) {
-      if (auto id = start_worker()) {
-        add_slots({id});
-        ++stats_.replaced;
-        log_->info("worker_pool: worker replaced ({})", to_string(reason));
-        publish(pool_event::worker_replaced, 0, reason);
+      auto delay = restart_delay(w.started);
+      if (delay > caf::timespan::zero()) {
+        restarts_.emplace(now() + delay, reason);
+        auto delay_ms = std::chrono::duration_cast<std::chrono::milliseconds>(delay);
+        log_->info("worker_pool: worker lost ({}), replaced in {} ms", to_string(reason),
+                   delay_ms.count());
+        publish(pool_event::restart_delayed, static_cast<uint64_t>(delay_ms.count()),
+                reason);
       } else {
-        log_->info("worker_pool: worker lost without replacement ({})",
-                   to_string(reason));
-        publish(pool_event::worker_lost, 0, reason);
+        replace_worker(reason);
       }
     }
-    if (active_workers() == 0 && !workers_.empty()) {
+    if (active_workers() + restarts_.size() == 0 && !workers_.empty()) {
       // Only workers leaving after a shrink remain: they stay after all.
       // The free slots are counted afresh (in a round of timeouts, entries
       // of workers just lost may still be queued).
@@ -1396,11 +1406,8 @@ private:
       }
       log_->info("worker_pool: shrink cancelled, no other workers left");
     }
-    if (workers_.empty()) {
-      log_->warn("worker_pool: no workers left, shutting down");
-      quit(caf::make_error(error::shut_down, "worker_pool: no workers left"));
+    if (quit_if_no_workers())
       return;
-    }
     if (!then_dispatch)
       return;
     dispatch();
@@ -1408,16 +1415,71 @@ private:
     check_drain();
   }
 
+  // Starts a worker in place of one lost for `reason`.
+  void replace_worker(const caf::error& reason) {
+    if (auto id = start_worker()) {
+      add_slots({id});
+      ++stats_.replaced;
+      log_->info("worker_pool: worker replaced ({})", to_string(reason));
+      publish(pool_event::worker_replaced, 0, reason);
+    } else {
+      log_->info("worker_pool: worker lost without replacement ({})", to_string(reason));
+      publish(pool_event::worker_lost, 0, reason);
+    }
+  }
+
+  // With no worker left and none about to start, the pool exits; true then.
+  bool quit_if_no_workers() {
+    if (!workers_.empty() || !restarts_.empty())
+      return false;
+    log_->warn("worker_pool: no workers left, shutting down");
+    quit(caf::make_error(error::shut_down, "worker_pool: no workers left"));
+    return true;
+  }
+
+  // How long to wait before replacing a worker started at `started` and lost
+  // now: zero without a back-off or after a long enough run (which ends a row
+  // of quick losses), else the back-off doubled for each quick loss in a row.
+  caf::timespan restart_delay(time_point started) {
+    if (!backoff_)
+      return caf::timespan::zero();
+    if (now() - started >= cfg_.restart_backoff_reset) {
+      quick_losses_ = 0;
+      return caf::timespan::zero();
+    }
+    auto delay = cfg_.restart_backoff;
+    for (size_t i = 0; i < quick_losses_ && delay < cfg_.restart_backoff_max; ++i)
+      delay =
+          delay <= cfg_.restart_backoff_max / 2 ? delay * 2 : cfg_.restart_backoff_max;
+    ++quick_losses_;
+    return std::min(delay, cfg_.restart_backoff_max);
+  }
+
+  // Starts the replacements whose back-off ended by `at`.
+  void restart_due(time_point at) {
+    bool started = false;
+    while (!restarts_.empty() && restarts_.begin()->first <= at) {
+      auto reason = std::move(restarts_.begin()->second);
+      restarts_.erase(restarts_.begin());
+      replace_worker(reason);
+      started = true;
+    }
+    if (started)
+      quit_if_no_workers();
+  }
+
   caf::error resize(uint64_t n) {
     if (n == 0)
       return caf::make_error(error::invalid_config, "worker_pool: resize to 0 workers");
     if (auto err = check_size(n, cfg_))
       return err;
-    auto active = active_workers();
+    // Replacements still waiting for their back-off count as workers: a grow
+    // starts only the workers beyond them, a shrink drops them first.
+    auto active = active_workers() + restarts_.size();
     if (n > active) {
       // Workers still finishing their tasks after a shrink stay on first,
       // so that shrinking and growing in turn never adds up workers.
-      auto retiring = workers_.size() - active;
+      auto retiring = workers_.size() - active_workers();
       if (n > active + retiring && !factory_)
         return caf::make_error(error::invalid_config,
                                "worker_pool: cannot grow without a worker factory");
@@ -1463,8 +1525,14 @@ private:
       dispatch();
       return caf::none;
     }
-    // Shrink: idle workers leave at once, busy ones finish their tasks first.
+    // Shrink: replacements not started yet are dropped first (the last due
+    // first), then idle workers leave at once, busy ones finish their tasks
+    // first.
     auto excess = active - n;
+    while (excess > 0 && !restarts_.empty()) {
+      restarts_.erase(std::prev(restarts_.end()));
+      --excess;
+    }
     std::vector<uint64_t> leaving;
     for (int pass = 0; pass < 2 && leaving.size() < excess; ++pass)
       for (auto& kvp : workers_) {
@@ -1539,6 +1607,7 @@ private:
   worker_pool_stats make_stats() {
     auto s = stats_;
     s.workers = active_workers();
+    s.restarting = restarts_.size();
     s.queued = queued_;
     s.running = running_.size();
     waits_.percentiles(s.wait_p50, s.wait_p90, s.wait_p99);
@@ -1571,6 +1640,7 @@ private:
         emit(effect::stop, kvp.second.hdl, caf::exit_reason::user_shutdown);
     }
     workers_.clear();
+    restarts_.clear();
     idle_ = ring_queue<uint64_t>{};
     if (timer_relay_)
       emit(effect::stop, timer_relay_, caf::exit_reason::user_shutdown);
@@ -1591,6 +1661,15 @@ private:
   worker_factory factory_;
   bool bounded_;
   bool queue_bounded_;
+  // With a restart back-off.
+  bool backoff_;
+  // With any deadline: a timer relay, and arm_timer does something.
+  bool timed_;
+  // When the replacements waiting for their back-off start, and why their
+  // workers were lost.
+  std::multimap<time_point, caf::error> restarts_;
+  // Workers lost soon after their start, in a row (restart back-off).
+  size_t quick_losses_ = 0;
   std::map<int32_t, ring_queue<task>, std::greater<int32_t>> queue_;
   size_t queued_ = 0;
   running_table running_;
@@ -1651,6 +1730,8 @@ const char* to_string(pool_event x) {
     return "resumed";
   case pool_event::cleared:
     return "cleared";
+  case pool_event::restart_delayed:
+    return "restart_delayed";
   case pool_event::stopped:
     return "stopped";
   }
@@ -1679,6 +1760,15 @@ caf::error validate(const worker_pool_config& cfg, bool check_workers) {
     return refuse("task_timeout must be positive");
   if (cfg.queue_timeout <= caf::timespan::zero())
     return refuse("queue_timeout must be positive");
+  if (cfg.restart_backoff < caf::timespan::zero() || is_no_limit(cfg.restart_backoff))
+    return refuse("restart_backoff must be at least 0 and below 100 years");
+  if (cfg.restart_backoff_max < cfg.restart_backoff ||
+      is_no_limit(cfg.restart_backoff_max))
+    return refuse(
+        "restart_backoff_max must be at least restart_backoff and below 100 years");
+  if (cfg.restart_backoff_reset <= caf::timespan::zero() ||
+      is_no_limit(cfg.restart_backoff_reset))
+    return refuse("restart_backoff_reset must be positive and below 100 years");
   if (cfg.latency_samples == 0 || cfg.latency_samples > worker_pool_max_latency_samples)
     return refuse("latency_samples must be 1 to " +
                   std::to_string(worker_pool_max_latency_samples));

@@ -98,7 +98,11 @@
 /// and replaces them when they crash or get stuck. Workers handed in by the
 /// user are not stopped by the pool; when one crashes it is replaced through
 /// the factory if one was given, otherwise the pool continues with fewer
-/// workers, and with none left it exits with `error::shut_down`.
+/// workers, and with none left it exits with `error::shut_down`. With a
+/// `restart_backoff`, a worker lost soon after its start is replaced only after
+/// a delay that doubles with each such loss in a row; replacements still
+/// waiting count as workers for a resize (a shrink drops them first), and the
+/// pool does not exit while one waits.
 ///
 /// Workers and callers may be actors of other processes (through CAF's
 /// middleman). CAF never answers the requests that reached a process that is
@@ -216,6 +220,23 @@ struct worker_pool_config {
   /// re-dispatches: plain tasks then go to the worker as they are and the
   /// pool keeps nothing of them.
   size_t max_redeliveries = 2;
+  /// Back-off for replacing workers that keep failing (a crash loop, say
+  /// when a worker's dependency is down). Zero (the default) replaces every
+  /// lost worker at once. Otherwise a worker lost within
+  /// `restart_backoff_reset` of its start is replaced only after a delay:
+  /// `restart_backoff` for the first such loss in a row, doubled for each
+  /// further one, at most `restart_backoff_max`. Losing a worker that ran at
+  /// least `restart_backoff_reset` ends the row, and it is replaced at once.
+  /// While a replacement waits, the pool runs with fewer workers; with none
+  /// left, tasks wait in the queue (`queue_timeout` still applies). At least
+  /// zero and below 100 years.
+  caf::timespan restart_backoff = caf::timespan::zero();
+  /// Longest delay before a replacement; at least `restart_backoff` and below
+  /// 100 years.
+  caf::timespan restart_backoff_max = std::chrono::seconds{30};
+  /// How long a worker must run for its loss to count as a new failure, not
+  /// a further one in a row; positive and below 100 years.
+  caf::timespan restart_backoff_reset = std::chrono::seconds{10};
   /// How many recent tasks the wait/run percentiles cover; 1 to
   /// `worker_pool_max_latency_samples`.
   size_t latency_samples = 1024;

@@ -1283,6 +1283,132 @@ BOOST_AUTO_TEST_CASE(a_task_crashing_every_worker_is_quarantined) {
   BOOST_TEST(s.workers == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_crash_loop_is_replaced_after_a_doubling_back_off) {
+  // Task 1 crashes its worker 1 ms into each of its first four runs.
+  p->react = [](int64_t x, int attempt) {
+    if (x == 1 && attempt < 4)
+      return reaction::die_with(caf::make_error(caf::sec::runtime_error), 1ms);
+    return reaction::reply_after(10ms);
+  };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.max_redeliveries = 4;
+  cfg.restart_backoff = 100ms;
+  cfg.restart_backoff_max = 400ms;
+  cfg.restart_backoff_reset = 1s;
+  auto pool = make_pool(cfg);
+  auto events = subscribe_listener(pool);
+  auto out = ask(pool, 1);
+  auto behind = ask(pool, 2);
+  run();
+  advance(1ms);
+  // No worker left, one on its way: the pool stays, the tasks wait.
+  auto s = stats(pool);
+  BOOST_TEST(s.workers == 0u);
+  BOOST_TEST(s.restarting == 1u);
+  BOOST_TEST(s.queued == 2u);
+  BOOST_TEST(p->spawned.size() == 1u);
+  advance(99ms);
+  BOOST_TEST(p->spawned.size() == 1u);
+  advance(1ms); // 101 ms: the replacement starts, crashes at 102 ms
+  BOOST_TEST(p->spawned.size() == 2u);
+  advance(200ms); // 302 ms: after 200 ms, crashes at 303 ms
+  BOOST_TEST(p->spawned.size() == 2u);
+  advance(1ms);
+  BOOST_TEST(p->spawned.size() == 3u);
+  advance(400ms); // 703 ms: after 400 ms, crashes at 704 ms
+  BOOST_TEST(p->spawned.size() == 3u);
+  advance(1ms);
+  BOOST_TEST(p->spawned.size() == 4u);
+  advance(400ms); // 1104 ms: capped at 400 ms; this run of task 1 succeeds
+  BOOST_TEST(p->spawned.size() == 4u);
+  advance(1ms);
+  BOOST_TEST(p->spawned.size() == 5u);
+  advance(20ms);
+  BOOST_TEST(has_value(out, 10));
+  BOOST_TEST(ms(out->at - start_time()) == 1114);
+  BOOST_TEST(has_value(behind, 20));
+  BOOST_TEST(ms(behind->at - start_time()) == 1124);
+  s = stats(pool);
+  BOOST_TEST(s.workers == 1u);
+  BOOST_TEST(s.restarting == 0u);
+  BOOST_TEST(s.replaced == 4u);
+  BOOST_TEST(s.redelivered == 4u);
+  std::vector<uint64_t> delays;
+  for (auto& ev : *events)
+    if (ev.kind == pool_event::restart_delayed) {
+      delays.push_back(ev.task);
+      BOOST_TEST(ev.reason.find("runtime_error") != std::string::npos);
+    }
+  std::vector<uint64_t> expected{100, 200, 400, 400};
+  BOOST_TEST(delays == expected, boost::test_tools::per_element());
+  // A worker that ran longer than restart_backoff_reset ends the row: it is
+  // replaced at once, and the next quick loss waits the first back-off again.
+  advance(2s);
+  kill(p->spawned.back());
+  BOOST_TEST(p->spawned.size() == 6u);
+  BOOST_TEST(stats(pool).restarting == 0u);
+  kill(p->spawned.back());
+  BOOST_TEST(p->spawned.size() == 6u);
+  BOOST_TEST(stats(pool).restarting == 1u);
+  advance(100ms);
+  BOOST_TEST(p->spawned.size() == 7u);
+  BOOST_REQUIRE(!events->empty());
+  BOOST_TEST(std::string{to_string(events->back().kind)} == "worker_replaced");
+  BOOST_TEST(events->back().reason.find("kill") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(replacements_waiting_for_back_off_count_in_a_resize) {
+  worker_pool_config cfg;
+  cfg.workers = 2;
+  cfg.restart_backoff = 100ms;
+  auto pool = make_pool(cfg);
+  kill(p->spawned[0]);
+  auto s = stats(pool);
+  BOOST_TEST(s.workers == 1u);
+  BOOST_TEST(s.restarting == 1u);
+  // Shrinking to 1 drops the replacement, not the live worker.
+  BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{1})));
+  s = stats(pool);
+  BOOST_TEST(s.workers == 1u);
+  BOOST_TEST(s.restarting == 0u);
+  advance(1s);
+  BOOST_TEST(p->spawned.size() == 2u);
+  BOOST_TEST(stats(pool).workers == 1u);
+  // Its last worker lost too, the pool waits for a replacement instead of
+  // exiting; growing to 3 starts only the two workers beyond it.
+  kill(p->spawned[1]);
+  BOOST_TEST(stats(pool).restarting == 1u);
+  BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{3})));
+  BOOST_TEST(p->spawned.size() == 4u);
+  s = stats(pool);
+  BOOST_TEST(s.workers == 2u);
+  BOOST_TEST(s.restarting == 1u);
+  // The second quick loss in a row waits twice as long.
+  advance(100ms);
+  BOOST_TEST(p->spawned.size() == 4u);
+  advance(100ms);
+  BOOST_TEST(p->spawned.size() == 5u);
+  s = stats(pool);
+  BOOST_TEST(s.workers == 3u);
+  BOOST_TEST(s.restarting == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_shutdown_during_a_back_off_answers_and_starts_nobody) {
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.restart_backoff = 100ms;
+  auto pool = make_pool(cfg);
+  kill(p->spawned[0]);
+  auto queued = ask(pool, 1);
+  run();
+  BOOST_TEST(!queued->done());
+  BOOST_TEST(!control(pool, caf::make_message(shutdown_atom_v)));
+  BOOST_TEST(has_error(queued, error::shut_down));
+  advance(1s);
+  BOOST_TEST(p->spawned.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_worker_killed_from_outside_is_replaced_and_its_task_rerun) {
   p->react = [](int64_t, int) { return reaction::reply_after(10ms); };
   auto pool = make_pool(1);
@@ -1571,6 +1697,12 @@ BOOST_AUTO_TEST_CASE(random_resizes_crashes_and_timeouts_never_leak_or_double_a_
     cfg.max_in_flight_per_worker = mif;
     cfg.task_timeout = 50ms;
     cfg.max_redeliveries = 1;
+    if (seed % 2 == 0) {
+      // Replacements wait for a back-off (done within the 100 ms below).
+      cfg.restart_backoff = 5ms;
+      cfg.restart_backoff_max = 40ms;
+      cfg.restart_backoff_reset = 30ms;
+    }
     auto pool = make_pool(cfg);
     random_steps(pool, rng, mif, seed);
     // No slot leaked or duplicated: a fixed-size pool runs exactly its slots.
@@ -1903,6 +2035,19 @@ BOOST_AUTO_TEST_CASE(invalid_configs_are_refused_naming_the_field) {
   cfg = {};
   cfg.latency_samples = worker_pool_max_latency_samples + 1;
   refused(cfg, "latency_samples");
+  cfg = {};
+  cfg.restart_backoff = -1ms;
+  refused(cfg, "restart_backoff");
+  cfg = {};
+  cfg.restart_backoff = caf::timespan::max();
+  refused(cfg, "restart_backoff");
+  cfg = {};
+  cfg.restart_backoff = 2s;
+  cfg.restart_backoff_max = 1s;
+  refused(cfg, "restart_backoff_max");
+  cfg = {};
+  cfg.restart_backoff_reset = caf::timespan::zero();
+  refused(cfg, "restart_backoff_reset");
   BOOST_TEST(p->spawned.empty());
   auto no_workers =
       spawn_worker_pool(sys, worker_pool_config{}, std::vector<caf::actor>{});
