@@ -172,6 +172,8 @@ void run_bounded_map(Self* self, std::vector<In> inputs, size_t limit, MakeCall 
   auto err = validate(opts);
   if (!err && limit == 0)
     err = caf::make_error(error::invalid_config, "map_limit: limit must be at least 1");
+  if (!err && is_empty_fn(make))
+    err = caf::make_error(error::invalid_config, "map_limit: empty make function");
   if (err) {
     if constexpr (Settled)
       done(result_type(inputs.size(), typename state::element{err}));

@@ -114,6 +114,11 @@ void reduce(Self* self, std::vector<In> items, Acc init, Step step, Done done,
     done(caf::expected<Acc>{std::move(err)});
     return;
   }
+  if (detail::is_empty_fn(step)) {
+    done(caf::expected<Acc>{
+        caf::make_error(error::invalid_config, "reduce: empty step function")});
+    return;
+  }
   auto b = detail::budget::start(self, opts);
   using state = detail::fold_state<Self, Acc, In, Step, Done>;
   std::make_shared<state>(self, std::move(items), std::move(init), std::move(step),

@@ -85,6 +85,10 @@ void with_lock(Self* self, const mutex_actor& mtx, Body body, Done done,
                                   "lock_options.hold must be positive")});
     return;
   }
+  if (detail::is_empty_fn(body)) {
+    done(result_t{caf::make_error(error::invalid_config, "with_lock: empty body")});
+    return;
+  }
   auto shared_done = std::make_shared<Done>(std::move(done));
   auto acquire = self->request(mtx, caf::infinite, acquire_atom_v, opts.wait, opts.hold);
   auto acquired = detail::watch(self, mtx, acquire.id());

@@ -151,6 +151,21 @@ BOOST_AUTO_TEST_CASE(a_zero_limit_is_refused) {
   BOOST_TEST(svc.counters->calls == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(an_empty_make_function_is_refused) {
+  using make_fn = std::function<call<int64_t>(const int64_t&)>;
+  auto out = start<all_result>(
+      [=](auto* self, auto done) { map_limit(self, iota(3), 2, make_fn{}, done); });
+  auto settled = start<settled_result>([=](auto* self, auto done) {
+    map_limit_settled(self, iota(3), 2, make_fn{}, done);
+  });
+  run();
+  BOOST_REQUIRE(out->done());
+  BOOST_TEST(out->value->error() == error::invalid_config);
+  BOOST_REQUIRE(settled->done());
+  BOOST_REQUIRE(settled->value->size() == 3u);
+  BOOST_TEST((*settled->value)[2].error() == error::invalid_config);
+}
+
 BOOST_AUTO_TEST_CASE(limits_come_as_any_integer_or_enumerator) {
   enum { two = 2 };
   auto svc = echo(10ms);

@@ -185,6 +185,16 @@ BOOST_AUTO_TEST_CASE(waterfall_refuses_an_empty_step) {
   BOOST_TEST(times2.counters->calls == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(reduce_refuses_an_empty_step) {
+  using step_fn = std::function<call<int64_t>(const int64_t&, const int64_t&)>;
+  auto out = start<one_result>([=](auto* self, auto done) {
+    reduce(self, std::vector<int64_t>{1, 2}, int64_t{0}, step_fn{}, done);
+  });
+  run();
+  BOOST_REQUIRE(out->done());
+  BOOST_TEST(out->value->error() == error::invalid_config);
+}
+
 BOOST_AUTO_TEST_CASE(waterfall_deadline_spans_all_steps) {
   auto steps = lesson_steps();
   auto opts = call_options{}.with_timeout(25ms).with_deadline(45ms);

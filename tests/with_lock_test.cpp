@@ -74,6 +74,19 @@ struct fixture : virtual_time_fixture {
 
 BOOST_FIXTURE_TEST_SUITE(with_lock_suite, fixture)
 
+BOOST_AUTO_TEST_CASE(an_empty_body_is_refused_at_call_time) {
+  // Called once the lock is granted, it would throw and stop the caller
+  // while it holds the lock.
+  using body_fn = std::function<void(const lease&, std::function<void(int_result)>)>;
+  auto out = start<int_result>(
+      [=](auto* self, auto done) { with_lock<int64_t>(self, mtx, body_fn{}, done); });
+  run();
+  BOOST_REQUIRE(out->done());
+  BOOST_TEST(out->value->error() == error::invalid_config);
+  BOOST_TEST(!caf::actor_cast<caf::abstract_actor*>(out->client)
+                  ->getf(caf::abstract_actor::is_terminated_flag));
+}
+
 BOOST_AUTO_TEST_CASE(without_the_lock_the_lesson_race_loses_updates) {
   std::vector<std::shared_ptr<outcome<int_result>>> outs;
   for (int i = 0; i < 3; ++i)

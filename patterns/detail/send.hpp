@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include <caf/abstract_actor.hpp>
@@ -60,6 +61,16 @@ inline caf::duration to_duration(caf::timespan x) {
   return caf::duration{x};
 }
 
+/// True for a callable that holds nothing (an empty `std::function`, a null
+/// function pointer): calling it would throw or crash.
+template <class F>
+bool is_empty_fn(const F& f) {
+  if constexpr (std::is_constructible_v<bool, const F&>)
+    return !static_cast<bool>(f);
+  else
+    return false;
+}
+
 /// A target that answers an empty `caf::error` ("no error") did not answer
 /// with the value asked for.
 inline caf::error non_empty(caf::error err) {
@@ -80,7 +91,8 @@ class target_watch final : public caf::attachable {
 public:
   static constexpr size_t token_type = 0x616b7477;
 
-  /// Identifies one watch: the requester and its request.
+  /// Identifies one watch: the requester and the ID its answer must carry
+  /// (a response ID, as `response_handle::id()` gives it).
   struct key {
     caf::actor_addr requester;
     caf::message_id mid;
@@ -97,8 +109,10 @@ public:
     auto err = reason ? reason
                       : caf::make_error(caf::sec::request_receiver_down,
                                         "the target exited before answering");
-    hdl->enqueue(nullptr, key_.mid.response_id(), caf::make_message(std::move(err)),
-                 host);
+    // Not response_id() on it: for an ID that is a response already, that is
+    // a plain asynchronous ID, and the requester would take the error for an
+    // unhandled message (which stops an event-based actor).
+    hdl->enqueue(nullptr, key_.mid, caf::make_message(std::move(err)), host);
   }
 
   bool matches(const token& what) override {
@@ -138,6 +152,9 @@ private:
 /// lives in another process (target_watch); local targets cost nothing more.
 template <class Self, class Handle>
 unwatch watch(Self* self, const Handle& target, caf::message_id mid) {
+  // `mid` is a response handle's ID: the response ID of the request.
+  if (!mid.is_response())
+    mid = mid.response_id();
   auto* ctrl = caf::actor_cast<caf::actor_control_block*>(target);
   if (ctrl->node() == self->ctrl()->node())
     return {};
