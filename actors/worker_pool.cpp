@@ -1382,7 +1382,8 @@ private:
       }
     }
     if (!w.retiring) {
-      auto delay = restart_delay(w.started);
+      // Without a factory there is nothing to wait for.
+      auto delay = factory_ ? restart_delay(w.started) : caf::timespan::zero();
       if (delay > caf::timespan::zero()) {
         restarts_.emplace(now() + delay, reason);
         auto delay_ms = std::chrono::duration_cast<std::chrono::milliseconds>(delay);

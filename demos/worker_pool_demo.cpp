@@ -8,7 +8,9 @@
 // worker. Then a worker gets stuck: after the task timeout its caller is
 // answered, the worker is killed and a fresh one takes over. Last, a backlog
 // meets a queue timeout: fetches that could not start in time are answered
-// `overloaded` without running.
+// `overloaded` without running. Last, workers that crash as they start (their
+// database is down) are replaced after a doubling restart back-off instead of
+// in a tight loop.
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -39,10 +41,18 @@ struct fetch_env {
   std::atomic<bool> crash_once_on_13{false};
   std::atomic<bool> hang_on_99{false};
   std::atomic<bool> verbose{true};
+  /// Workers still to crash right as they start.
+  std::atomic<int> failing_starts{0};
 };
 
 /// A worker fetching (ask_atom, id) -> "user <id>" after 100 ms.
 caf::behavior fetch_worker(caf::event_based_actor* self, fetch_env* env) {
+  if (env->failing_starts.fetch_sub(1) > 0) {
+    std::cout << "  a new worker cannot reach its database and crashes\n";
+    self->quit(caf::make_error(caf::sec::runtime_error, "database unreachable"));
+    return {};
+  }
+  env->failing_starts = 0;
   auto pending = std::make_shared<
       std::unordered_map<int64_t, caf::typed_response_promise<std::string>>>();
   return {
@@ -98,6 +108,8 @@ void print_events(caf::scoped_actor& listener) {
     listener->receive(
         [](actorkit::worker_pool_event& ev) {
           std::cout << "  [event] " << to_string(ev.kind);
+          if (ev.kind == actorkit::pool_event::restart_delayed)
+            std::cout << " (" << ev.task << " ms)";
           if (!ev.reason.empty())
             std::cout << ": " << ev.reason;
           std::cout << "\n";
@@ -195,6 +207,35 @@ void worker_pool_scenario(caf::actor_system& sys) {
   s = stats_of(self, *bulkhead);
   std::cout << "  queue timeouts: " << s.queue_timeouts << "\n";
   self->send(*bulkhead, actorkit::shutdown_atom_v);
+
+  std::cout << "\nA worker crashes and its replacements crash as they start "
+               "(restart back-off 20 ms, doubling)\n";
+  cfg = actorkit::worker_pool_config{};
+  cfg.workers = 1;
+  cfg.restart_backoff = 20ms;
+  cfg.restart_backoff_max = 1s;
+  cfg.max_redeliveries = 5; // a worker dying at start dies with its task too
+  auto fragile = actorkit::spawn_worker_pool(
+      sys, cfg, [&env](caf::actor_system& s) { return s.spawn(fetch_worker, &env); });
+  if (!fragile)
+    return;
+  caf::scoped_actor watcher{sys};
+  self->request(*fragile, caf::infinite, actorkit::subscribe_atom_v, caf::actor{watcher})
+      .receive([] {}, [](caf::error&) {});
+  // One fetch first, so that the first worker is up before the database goes.
+  actorkit::execute_all<std::string>(self, *fragile, fetches(12, 12));
+  env.crash_once_on_13 = true;
+  env.failing_starts = 3;
+  t0 = steady::now();
+  auto late = actorkit::execute_all<std::string>(self, *fragile, fetches(13, 13));
+  std::cout << "  user 13: " << (late ? late->front() : sys.render(late.error()))
+            << " after " << ms_since(t0)
+            << " ms (20 + 40 + 80 + 160 ms of back-off, then the 100 ms fetch)\n";
+  s = stats_of(self, *fragile);
+  std::cout << "  workers replaced: " << s.replaced << ", workers now: " << s.workers
+            << "\n";
+  print_events(watcher);
+  self->send(*fragile, actorkit::shutdown_atom_v);
 }
 
 #ifndef ACTORKIT_TOUR
