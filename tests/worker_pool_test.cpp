@@ -1394,6 +1394,20 @@ BOOST_AUTO_TEST_CASE(replacements_waiting_for_back_off_count_in_a_resize) {
   BOOST_TEST(s.restarting == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(without_a_factory_a_back_off_does_not_delay_the_exit) {
+  worker_pool_config cfg;
+  cfg.restart_backoff = 100ms;
+  auto w = sys.spawn(probe_worker, p);
+  auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{w});
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  auto out = ask(*pool, 1);
+  run();
+  kill(w);
+  // Nothing could replace it: the pool exits at once, answering the task.
+  BOOST_TEST(has_error(out, error::shut_down));
+}
+
 BOOST_AUTO_TEST_CASE(a_shutdown_during_a_back_off_answers_and_starts_nobody) {
   worker_pool_config cfg;
   cfg.workers = 1;
