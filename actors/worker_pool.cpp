@@ -1395,18 +1395,7 @@ private:
         replace_worker(reason);
       }
     }
-    if (active_workers() + restarts_.size() == 0 && !workers_.empty()) {
-      // Only workers leaving after a shrink remain: they stay after all.
-      // The free slots are counted afresh (in a round of timeouts, entries
-      // of workers just lost may still be queued).
-      idle_ = ring_queue<uint64_t>{};
-      for (auto& kvp : workers_) {
-        kvp.second.retiring = false;
-        for (auto i = kvp.second.in_flight; i < cfg_.max_in_flight_per_worker; ++i)
-          idle_.push_back(kvp.first);
-      }
-      log_->info("worker_pool: shrink cancelled, no other workers left");
-    }
+    keep_leavers_if_none_active();
     if (quit_if_no_workers())
       return;
     if (!then_dispatch)
@@ -1429,6 +1418,25 @@ private:
     }
   }
 
+  // When only workers leaving after a shrink remain, they stay after all, in
+  // place of as many replacements still waiting for their back-off (a live
+  // worker beats one that may crash again). So a worker retires only while
+  // another takes tasks. The free slots are counted afresh (in a round of
+  // timeouts, entries of workers just lost may still be queued).
+  void keep_leavers_if_none_active() {
+    if (workers_.empty() || active_workers() > 0)
+      return;
+    idle_ = ring_queue<uint64_t>{};
+    for (auto& kvp : workers_) {
+      kvp.second.retiring = false;
+      for (auto i = kvp.second.in_flight; i < cfg_.max_in_flight_per_worker; ++i)
+        idle_.push_back(kvp.first);
+      if (!restarts_.empty())
+        restarts_.erase(std::prev(restarts_.end()));
+    }
+    log_->info("worker_pool: shrink cancelled, no other workers left");
+  }
+
   // With no worker left and none about to start, the pool exits; true then.
   bool quit_if_no_workers() {
     if (!workers_.empty() || !restarts_.empty())
@@ -1441,19 +1449,27 @@ private:
   // How long to wait before replacing a worker started at `started` and lost
   // now: zero without a back-off or after a long enough run (which ends a row
   // of quick losses), else the back-off doubled for each quick loss in a row.
+  // A row also ends when no worker was lost for restart_backoff_reset after
+  // the last delayed replacement was due.
   caf::timespan restart_delay(time_point started) {
     if (!backoff_)
       return caf::timespan::zero();
-    if (now() - started >= cfg_.restart_backoff_reset) {
+    auto t = now();
+    if (t - last_loss_ >= last_delay_ + cfg_.restart_backoff_reset)
       quick_losses_ = 0;
-      return caf::timespan::zero();
+    last_loss_ = t;
+    if (t - started >= cfg_.restart_backoff_reset) {
+      quick_losses_ = 0;
+      last_delay_ = caf::timespan::zero();
+      return last_delay_;
     }
     auto delay = cfg_.restart_backoff;
     for (size_t i = 0; i < quick_losses_ && delay < cfg_.restart_backoff_max; ++i)
       delay =
           delay <= cfg_.restart_backoff_max / 2 ? delay * 2 : cfg_.restart_backoff_max;
     ++quick_losses_;
-    return std::min(delay, cfg_.restart_backoff_max);
+    last_delay_ = std::min(delay, cfg_.restart_backoff_max);
+    return last_delay_;
   }
 
   // Starts the replacements whose back-off ended by `at`.
@@ -1465,8 +1481,11 @@ private:
       replace_worker(reason);
       started = true;
     }
-    if (started)
+    if (started) {
+      // A replacement that failed to start may leave only leaving workers.
+      keep_leavers_if_none_active();
       quit_if_no_workers();
+    }
   }
 
   caf::error resize(uint64_t n) {
@@ -1669,8 +1688,11 @@ private:
   // When the replacements waiting for their back-off start, and why their
   // workers were lost.
   std::multimap<time_point, caf::error> restarts_;
-  // Workers lost soon after their start, in a row (restart back-off).
+  // Workers lost soon after their start, in a row (restart back-off); when
+  // the last worker was lost, and the back-off its replacement got.
   size_t quick_losses_ = 0;
+  time_point last_loss_;
+  caf::timespan last_delay_{0};
   std::map<int32_t, ring_queue<task>, std::greater<int32_t>> queue_;
   size_t queued_ = 0;
   running_table running_;

@@ -226,7 +226,10 @@ struct worker_pool_config {
   /// `restart_backoff_reset` of its start is replaced only after a delay:
   /// `restart_backoff` for the first such loss in a row, doubled for each
   /// further one, at most `restart_backoff_max`. Losing a worker that ran at
-  /// least `restart_backoff_reset` ends the row, and it is replaced at once.
+  /// least `restart_backoff_reset` ends the row, and it is replaced at once;
+  /// so does a time of `restart_backoff_reset` without a loss after the last
+  /// delayed replacement was due. Workers leaving after a shrink are kept
+  /// when no other worker is left, in place of pending replacements.
   /// While a replacement waits, the pool runs with fewer workers; with none
   /// left, tasks wait in the queue (`queue_timeout` still applies). At least
   /// zero and below 100 years.
@@ -235,7 +238,8 @@ struct worker_pool_config {
   /// 100 years.
   caf::timespan restart_backoff_max = std::chrono::seconds{30};
   /// How long a worker must run for its loss to count as a new failure, not
-  /// a further one in a row; positive and below 100 years.
+  /// a further one in a row (and how long without losses ends a row);
+  /// positive and below 100 years.
   caf::timespan restart_backoff_reset = std::chrono::seconds{10};
   /// How many recent tasks the wait/run percentiles cover; 1 to
   /// `worker_pool_max_latency_samples`.

@@ -1356,6 +1356,16 @@ BOOST_AUTO_TEST_CASE(a_crash_loop_is_replaced_after_a_doubling_back_off) {
   BOOST_REQUIRE(!events->empty());
   BOOST_TEST(std::string{to_string(events->back().kind)} == "worker_replaced");
   BOOST_TEST(events->back().reason.find("kill") != std::string::npos);
+  // Quiet for restart_backoff_reset after that replacement: the row is over,
+  // and a new worker lost at once waits the first back-off again.
+  advance(2s);
+  BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{2})));
+  BOOST_REQUIRE(p->spawned.size() == 8u);
+  kill(p->spawned.back());
+  advance(99ms);
+  BOOST_TEST(p->spawned.size() == 8u);
+  advance(1ms);
+  BOOST_TEST(p->spawned.size() == 9u);
 }
 
 BOOST_AUTO_TEST_CASE(replacements_waiting_for_back_off_count_in_a_resize) {
@@ -1406,6 +1416,62 @@ BOOST_AUTO_TEST_CASE(without_a_factory_a_back_off_does_not_delay_the_exit) {
   kill(w);
   // Nothing could replace it: the pool exits at once, answering the task.
   BOOST_TEST(has_error(out, error::shut_down));
+}
+
+BOOST_AUTO_TEST_CASE(without_a_factory_a_back_off_counts_no_replacement_in_a_resize) {
+  worker_pool_config cfg;
+  cfg.restart_backoff = 100ms;
+  auto a = sys.spawn(probe_worker, p);
+  auto b = sys.spawn(probe_worker, p);
+  auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{a, b});
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  run();
+  kill(a);
+  BOOST_TEST(stats(*pool).restarting == 0u);
+  // Growing back to 2 needs a factory, which this pool does not have.
+  BOOST_TEST(control(*pool, caf::make_message(resize_atom_v, uint64_t{2})) ==
+             error::invalid_config);
+  advance(1s);
+  BOOST_TEST(stats(*pool).workers == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(leaving_workers_stay_when_a_delayed_replacement_fails) {
+  // b leaves after its long task (a shrink); a crashes; its replacement
+  // waits for the back-off, then the factory fails (the dependency is down):
+  // b stays, and the queued task runs on it.
+  p->react = [](int64_t x, int) {
+    return x == 1 ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
+                  : reaction::reply_after(500ms);
+  };
+  auto inner = factory();
+  auto calls = std::make_shared<int>(0);
+  worker_pool_config cfg;
+  cfg.workers = 2;
+  cfg.max_redeliveries = 0;
+  cfg.restart_backoff = 100ms;
+  auto pool = spawn_worker_pool(sys, cfg, [inner, calls](caf::actor_system& sys) {
+    return ++*calls > 2 ? caf::actor{} : inner(sys);
+  });
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  run();
+  auto crash = ask(*pool, 1);
+  auto busy = ask(*pool, 2);
+  run();
+  BOOST_TEST(!control(*pool, caf::make_message(resize_atom_v, uint64_t{1})));
+  auto queued = ask(*pool, 3);
+  run();
+  advance(5ms);
+  BOOST_TEST(has_error(crash, caf::sec::runtime_error));
+  advance(2s);
+  BOOST_TEST(has_value(busy, 20));
+  BOOST_TEST(has_value(queued, 30));
+  BOOST_TEST(stats(*pool).workers == 1u);
+  auto late = ask(*pool, 4);
+  run();
+  advance(1s);
+  BOOST_TEST(has_value(late, 40));
 }
 
 BOOST_AUTO_TEST_CASE(a_shutdown_during_a_back_off_answers_and_starts_nobody) {
