@@ -8,6 +8,7 @@
 #include <caf/io/all.hpp>
 
 #include <actorkit/actors/mutex.hpp>
+#include <actorkit/patterns/detail/send.hpp>
 #include <actorkit/patterns/parallel.hpp>
 #include <actorkit/patterns/with_lock.hpp>
 
@@ -131,6 +132,35 @@ BOOST_AUTO_TEST_CASE(an_answered_remote_call_is_no_longer_watched) {
   run();
   BOOST_TEST(out->calls == 1);
   BOOST_TEST(!terminated(out->client));
+}
+
+BOOST_AUTO_TEST_CASE(a_requester_dying_mid_call_takes_its_watch_off_the_target) {
+  auto target = node.park();
+  // Two requesters, each with a watched call parked at the target.
+  auto requester = [&](std::shared_ptr<detail::target_watch::key> key) {
+    return sys.spawn([=](caf::event_based_actor* self) {
+      auto hdl = self->request(target, caf::infinite, ask_atom_v, int64_t{1});
+      auto done = detail::watch(self, target, hdl.id());
+      *key = detail::target_watch::key{self->address(), hdl.id()};
+      hdl.then([done](int64_t) { done(); }, [done](caf::error&) { done(); });
+    });
+  };
+  auto key_a = std::make_shared<detail::target_watch::key>();
+  auto key_b = std::make_shared<detail::target_watch::key>();
+  auto a = requester(key_a);
+  auto b = requester(key_b);
+  run();
+  node.sched.run();
+  caf::anon_send_exit(a, caf::exit_reason::kill);
+  run();
+  auto* t = caf::actor_cast<caf::abstract_actor*>(target);
+  auto watched = [&](const detail::target_watch::key& k) {
+    return t->detach(caf::attachable::token{detail::target_watch::token_type, &k});
+  };
+  BOOST_TEST(watched(*key_a) == 0u); // gone with its requester
+  BOOST_TEST(watched(*key_b) == 1u); // still waiting
+  caf::anon_send_exit(b, caf::exit_reason::kill);
+  run();
 }
 
 BOOST_AUTO_TEST_CASE(with_lock_on_a_remote_mutex_that_is_lost_runs_done) {

@@ -126,25 +126,57 @@ private:
   key key_;
 };
 
-/// Ends the watch of one request (see watch); nothing to do for a local
-/// target. Call it from the request's handlers.
-class unwatch {
+/// Sits on the requester while one of its requests is watched: when the
+/// requester dies before the answer, it takes the watch off the target, which
+/// would otherwise stay attached until the target itself exits.
+class requester_watch final : public caf::attachable {
 public:
-  unwatch() = default;
+  static constexpr size_t token_type = 0x616b7472;
 
-  unwatch(caf::actor target, target_watch::key k)
+  requester_watch(caf::actor_addr target, target_watch::key k)
       : target_(std::move(target)), key_(std::move(k)) {
     // nop
   }
 
+  void actor_exited(const caf::error&, caf::execution_unit*) override {
+    if (auto hdl = caf::actor_cast<caf::strong_actor_ptr>(target_))
+      hdl->get()->detach(caf::attachable::token{target_watch::token_type, &key_});
+  }
+
+  bool matches(const token& what) override {
+    if (what.subtype != token_type)
+      return false;
+    auto& k = *static_cast<const target_watch::key*>(what.ptr);
+    return k.mid == key_.mid && k.requester == key_.requester;
+  }
+
+private:
+  caf::actor_addr target_;
+  target_watch::key key_;
+};
+
+/// Ends the watch of one request (see watch); nothing to do for a local
+/// target. Call it from the request's handlers, which run in the requester.
+class unwatch {
+public:
+  unwatch() = default;
+
+  unwatch(caf::actor target, caf::abstract_actor* requester, target_watch::key k)
+      : target_(std::move(target)), requester_(requester), key_(std::move(k)) {
+    // nop
+  }
+
   void operator()() const {
-    if (target_)
-      caf::actor_cast<caf::abstract_actor*>(target_)->detach(
-          caf::attachable::token{target_watch::token_type, &key_});
+    if (!target_)
+      return;
+    caf::actor_cast<caf::abstract_actor*>(target_)->detach(
+        caf::attachable::token{target_watch::token_type, &key_});
+    requester_->detach(caf::attachable::token{requester_watch::token_type, &key_});
   }
 
 private:
   caf::actor target_;
+  caf::abstract_actor* requester_ = nullptr;
   target_watch::key key_;
 };
 
@@ -159,9 +191,10 @@ unwatch watch(Self* self, const Handle& target, caf::message_id mid) {
   if (ctrl->node() == self->ctrl()->node())
     return {};
   target_watch::key k{self->address(), mid};
+  self->attach(std::make_unique<requester_watch>(ctrl->get()->address(), k));
   // A target that is gone already answers at once, from inside attach.
   ctrl->get()->attach(std::make_unique<target_watch>(k));
-  return {caf::actor_cast<caf::actor>(target), std::move(k)};
+  return {caf::actor_cast<caf::actor>(target), self, std::move(k)};
 }
 
 /// Sends `c` from `self`; exactly one of `ok(T&&)` or `fail(caf::error&&)`
