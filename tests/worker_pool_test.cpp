@@ -140,6 +140,46 @@ struct fixture : virtual_time_fixture {
     run();
   }
 
+  /// Task 1 crashes its worker after 5 ms; every other task is answered
+  /// after `latency`.
+  void crash_on_one(caf::timespan latency) {
+    p->react = [latency](int64_t x, int) {
+      return x == 1 ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
+                    : reaction::reply_after(latency);
+    };
+  }
+
+  /// With `crash_on_one`, on a pool of two workers a and b: task 1 runs on
+  /// a, task 2 on b; b is told to leave once its task is done (a shrink to
+  /// 1), then a crashes. After `wait`, task 2 and the queued task 3 are
+  /// answered and one worker is left.
+  void shrink_then_crash(const caf::actor& pool, caf::timespan wait) {
+    auto crash = ask(pool, 1);
+    auto busy = ask(pool, 2);
+    run();
+    BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{1})));
+    auto queued = ask(pool, 3);
+    run();
+    advance(5ms);
+    BOOST_TEST(has_error(crash, caf::sec::runtime_error));
+    advance(wait);
+    BOOST_TEST(has_value(busy, 20));
+    BOOST_TEST(has_value(queued, 30));
+    BOOST_TEST(stats(pool).workers == 1u);
+  }
+
+  /// Starts `n` workers, then fails: throws, or returns no worker.
+  worker_factory failing_after(int n, bool throws) {
+    return [inner = factory(), n, throws,
+            calls = std::make_shared<int>(0)](caf::actor_system& sys) -> caf::actor {
+      if (++*calls <= n)
+        return inner(sys);
+      if (throws)
+        throw std::runtime_error("no more workers");
+      return {};
+    };
+  }
+
   worker_factory factory() {
     return [p = p](caf::actor_system& sys) {
       auto hdl = sys.spawn(probe_worker, p);
@@ -849,10 +889,7 @@ BOOST_AUTO_TEST_CASE(tasks_sent_without_a_request_still_run) {
 }
 
 BOOST_AUTO_TEST_CASE(without_redeliveries_the_callers_message_goes_to_the_worker_as_is) {
-  p->react = [](int64_t x, int) {
-    return x == 1 ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
-                  : reaction::reply_after(10ms);
-  };
+  crash_on_one(10ms);
   worker_pool_config cfg;
   cfg.workers = 1;
   cfg.max_redeliveries = 0;
@@ -1088,10 +1125,7 @@ BOOST_AUTO_TEST_CASE(an_error_answered_after_the_worker_quit_counts_as_its_crash
 }
 
 BOOST_AUTO_TEST_CASE(a_shrink_is_cancelled_when_only_leaving_workers_remain) {
-  p->react = [](int64_t x, int) {
-    return x == 1 ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
-                  : reaction::reply_after(10ms);
-  };
+  crash_on_one(10ms);
   worker_pool_config cfg;
   cfg.max_redeliveries = 0;
   auto a = spawn(probe_worker, p);
@@ -1099,36 +1133,15 @@ BOOST_AUTO_TEST_CASE(a_shrink_is_cancelled_when_only_leaving_workers_remain) {
   auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{a, b});
   BOOST_REQUIRE(pool);
   pools.push_back(*pool);
-  auto crash = ask(*pool, 1); // on a
-  auto busy = ask(*pool, 2);  // on b
-  run();
-  // b is told to leave once its task is done; then a crashes.
-  BOOST_TEST(!control(*pool, caf::make_message(resize_atom_v, uint64_t{1})));
-  auto queued = ask(*pool, 3);
-  run();
-  advance(5ms);
-  BOOST_TEST(has_error(crash, caf::sec::runtime_error));
-  advance(30ms);
-  BOOST_TEST(has_value(busy, 20));
-  BOOST_TEST(has_value(queued, 30));
-  BOOST_TEST(stats(*pool).workers == 1u);
+  shrink_then_crash(*pool, 30ms);
 }
 
 BOOST_AUTO_TEST_CASE(a_throwing_factory_counts_as_a_failed_start) {
-  p->react = [](int64_t x, int) {
-    return x == 1 ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
-                  : reaction::reply_after(10ms);
-  };
-  auto inner = factory();
-  auto calls = std::make_shared<int>(0);
+  crash_on_one(10ms);
   worker_pool_config cfg;
   cfg.workers = 2;
   cfg.max_redeliveries = 0;
-  auto pool = spawn_worker_pool(sys, cfg, [inner, calls](caf::actor_system& sys) {
-    if (++*calls > 2)
-      throw std::runtime_error("no more workers");
-    return inner(sys);
-  });
+  auto pool = spawn_worker_pool(sys, cfg, failing_after(2, true));
   BOOST_REQUIRE(pool);
   pools.push_back(*pool);
   auto crash = ask(*pool, 1);
@@ -1440,34 +1453,16 @@ BOOST_AUTO_TEST_CASE(leaving_workers_stay_when_a_delayed_replacement_fails) {
   // b leaves after its long task (a shrink); a crashes; its replacement
   // waits for the back-off, then the factory fails (the dependency is down):
   // b stays, and the queued task runs on it.
-  p->react = [](int64_t x, int) {
-    return x == 1 ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
-                  : reaction::reply_after(500ms);
-  };
-  auto inner = factory();
-  auto calls = std::make_shared<int>(0);
+  crash_on_one(500ms);
   worker_pool_config cfg;
   cfg.workers = 2;
   cfg.max_redeliveries = 0;
   cfg.restart_backoff = 100ms;
-  auto pool = spawn_worker_pool(sys, cfg, [inner, calls](caf::actor_system& sys) {
-    return ++*calls > 2 ? caf::actor{} : inner(sys);
-  });
+  auto pool = spawn_worker_pool(sys, cfg, failing_after(2, false));
   BOOST_REQUIRE(pool);
   pools.push_back(*pool);
   run();
-  auto crash = ask(*pool, 1);
-  auto busy = ask(*pool, 2);
-  run();
-  BOOST_TEST(!control(*pool, caf::make_message(resize_atom_v, uint64_t{1})));
-  auto queued = ask(*pool, 3);
-  run();
-  advance(5ms);
-  BOOST_TEST(has_error(crash, caf::sec::runtime_error));
-  advance(2s);
-  BOOST_TEST(has_value(busy, 20));
-  BOOST_TEST(has_value(queued, 30));
-  BOOST_TEST(stats(*pool).workers == 1u);
+  shrink_then_crash(*pool, 2s);
   auto late = ask(*pool, 4);
   run();
   advance(1s);
@@ -2247,10 +2242,7 @@ BOOST_AUTO_TEST_CASE(a_task_whose_send_throws_is_answered_dropped) {
 }
 
 BOOST_AUTO_TEST_CASE(without_a_factory_the_pool_shrinks_and_exits_with_no_workers) {
-  p->react = [](int64_t x, int) {
-    return x == 1 ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
-                  : reaction::reply_after(10ms);
-  };
+  crash_on_one(10ms);
   worker_pool_config cfg;
   cfg.max_redeliveries = 0;
   auto a = spawn(probe_worker, p);
