@@ -107,9 +107,8 @@ BOOST_AUTO_TEST_CASE(all_over_remote_targets_answers_and_fails_at_once_when_they
   // A call to a remote actor that is gone already fails at once with the
   // reason it went (CAF itself drops such a request without an answer).
   self->request(drv, caf::infinite, run_atom_v, std::vector<caf::actor>{echo})
-      .receive(
-          [](std::vector<int64_t>&) { BOOST_FAIL("a dead actor answered"); },
-          [&](caf::error& err) { expect_lost(err); });
+      .receive([](std::vector<int64_t>&) { BOOST_FAIL("a dead actor answered"); },
+               [&](caf::error& err) { expect_lost(err); });
   expect_driver_alive();
 }
 
