@@ -90,6 +90,10 @@ enum class pool_event : uint8_t {
   /// A crashed or stuck worker will be replaced after its restart back-off
   /// (`reason` says why it was lost; `task` holds the delay in milliseconds).
   restart_delayed,
+  /// Replacements that waited for their restart back-off will not start
+  /// (`task` holds how many): a shrink dropped them, or workers leaving after
+  /// a shrink stay in their place because no other worker was left.
+  restart_cancelled,
 };
 
 /// The name of `x`, e.g. "worker_replaced".

@@ -345,8 +345,18 @@ struct worker_entry {
   bool owned = false;
   bool retiring = false;
   size_t in_flight = 0;
-  // When it joined the pool (for the restart back-off).
+  // When it joined the pool, and how many workers before it in its place
+  // were lost soon after their start, in a row (for the restart back-off).
   time_point started;
+  uint32_t quick_losses = 0;
+};
+
+/// A replacement waiting for its restart back-off.
+struct pending_restart {
+  caf::error reason;
+  uint32_t quick_losses = 0;
+  // Subscribers were told (pool_event::restart_delayed).
+  bool announced = false;
 };
 
 /// Something the pool does once its lock is released: talking to other
@@ -1245,13 +1255,14 @@ private:
   // -- workers ------------------------------------------------------------------
 
   // Adds a worker without free slots (see add_slots); returns its ID.
-  uint64_t add_worker(caf::actor hdl, bool owned) {
+  uint64_t add_worker(caf::actor hdl, bool owned, uint32_t quick_losses = 0) {
     auto id = next_worker_++;
     emit(effect::monitor, hdl);
     worker_entry w;
     w.hdl = std::move(hdl);
     w.owned = owned;
     w.started = now();
+    w.quick_losses = quick_losses;
     workers_.emplace(id, std::move(w));
     return id;
   }
@@ -1267,8 +1278,9 @@ private:
   }
 
   // Starts a worker from the factory and returns its ID; 0 if there is no
-  // factory or it failed. The new worker has no free slots yet.
-  uint64_t start_worker() {
+  // factory or it failed. The new worker has no free slots yet;
+  // `quick_losses` counts the quick losses in a row in its place.
+  uint64_t start_worker(uint32_t quick_losses = 0) {
     if (!factory_)
       return 0;
     caf::actor hdl;
@@ -1292,7 +1304,7 @@ private:
         log_->warn("worker_pool: the factory returned a worker the pool already has");
         return 0;
       }
-    return add_worker(std::move(hdl), true);
+    return add_worker(std::move(hdl), true, quick_losses);
   }
 
   void stop_worker(worker_entry& w, caf::error reason) {
@@ -1383,14 +1395,28 @@ private:
     }
     if (!w.retiring) {
       // Without a factory there is nothing to wait for.
-      auto delay = factory_ ? restart_delay(w.started) : caf::timespan::zero();
+      auto delay = factory_ ? restart_delay(w) : caf::timespan::zero();
       if (delay > caf::timespan::zero()) {
-        restarts_.emplace(now() + delay, reason);
-        auto delay_ms = std::chrono::duration_cast<std::chrono::milliseconds>(delay);
-        log_->info("worker_pool: worker lost ({}), replaced in {} ms", to_string(reason),
-                   delay_ms.count());
-        publish(pool_event::restart_delayed, static_cast<uint64_t>(delay_ms.count()),
-                reason);
+        restarts_.emplace(
+            now() + delay,
+            pending_restart{reason, std::min<uint32_t>(w.quick_losses + 1, 64)});
+        // A worker leaving after a shrink may take its place at once.
+        keep_leavers_if_none_active();
+        auto fresh = std::find_if(restarts_.begin(), restarts_.end(),
+                                  [](const auto& kvp) { return !kvp.second.announced; });
+        if (fresh != restarts_.end()) {
+          fresh->second.announced = true;
+          auto delay_ms = std::chrono::duration_cast<std::chrono::milliseconds>(delay);
+          log_->info("worker_pool: worker lost ({}), replaced in {} ms",
+                     to_string(reason), delay_ms.count());
+          publish(pool_event::restart_delayed, static_cast<uint64_t>(delay_ms.count()),
+                  reason);
+        } else {
+          ++stats_.replaced;
+          log_->info("worker_pool: worker lost ({}), a leaving worker stays in its place",
+                     to_string(reason));
+          publish(pool_event::worker_replaced, 0, reason);
+        }
       } else {
         replace_worker(reason);
       }
@@ -1406,8 +1432,8 @@ private:
   }
 
   // Starts a worker in place of one lost for `reason`.
-  void replace_worker(const caf::error& reason) {
-    if (auto id = start_worker()) {
+  void replace_worker(const caf::error& reason, uint32_t quick_losses = 0) {
+    if (auto id = start_worker(quick_losses)) {
       add_slots({id});
       ++stats_.replaced;
       log_->info("worker_pool: worker replaced ({})", to_string(reason));
@@ -1418,23 +1444,36 @@ private:
     }
   }
 
-  // When only workers leaving after a shrink remain, they stay after all, in
-  // place of as many replacements still waiting for their back-off (a live
-  // worker beats one that may crash again). So a worker retires only while
-  // another takes tasks. The free slots are counted afresh (in a round of
-  // timeouts, entries of workers just lost may still be queued).
+  // When only workers leaving after a shrink remain, as many of them stay as
+  // replacements still wait for their back-off (at least one), in place of
+  // those replacements (a live worker beats one that may crash again); the
+  // others still leave. So a worker retires only while another takes tasks,
+  // and the pool keeps the size it was given. The free slots are counted
+  // afresh (in a round of timeouts, entries of workers just lost may still
+  // be queued).
   void keep_leavers_if_none_active() {
     if (workers_.empty() || active_workers() > 0)
       return;
     idle_ = ring_queue<uint64_t>{};
+    auto keep = std::max<size_t>(1, restarts_.size());
+    uint64_t cancelled = 0;
     for (auto& kvp : workers_) {
+      if (keep == 0)
+        break;
+      --keep;
       kvp.second.retiring = false;
       for (auto i = kvp.second.in_flight; i < cfg_.max_in_flight_per_worker; ++i)
         idle_.push_back(kvp.first);
-      if (!restarts_.empty())
-        restarts_.erase(std::prev(restarts_.end()));
+      if (!restarts_.empty()) {
+        auto last = std::prev(restarts_.end());
+        if (last->second.announced)
+          ++cancelled;
+        restarts_.erase(last);
+      }
     }
     log_->info("worker_pool: shrink cancelled, no other workers left");
+    if (cancelled > 0)
+      publish(pool_event::restart_cancelled, cancelled);
   }
 
   // With no worker left and none about to start, the pool exits; true then.
@@ -1446,39 +1485,29 @@ private:
     return true;
   }
 
-  // How long to wait before replacing a worker started at `started` and lost
-  // now: zero without a back-off or after a long enough run (which ends a row
-  // of quick losses), else the back-off doubled for each quick loss in a row.
-  // A row also ends when no worker was lost for restart_backoff_reset after
-  // the last delayed replacement was due.
-  caf::timespan restart_delay(time_point started) {
-    if (!backoff_)
+  // How long to wait before replacing worker `w`, lost now: zero without a
+  // back-off or after a run of at least restart_backoff_reset (which ends
+  // the row of quick losses in its place), else the back-off doubled for
+  // each quick loss in a row before it in its place. Each place in the pool
+  // has its own row, so workers lost together (their dependency went down)
+  // all wait the same.
+  caf::timespan restart_delay(const worker_entry& w) {
+    if (!backoff_ || now() - w.started >= cfg_.restart_backoff_reset)
       return caf::timespan::zero();
-    auto t = now();
-    if (t - last_loss_ >= last_delay_ + cfg_.restart_backoff_reset)
-      quick_losses_ = 0;
-    last_loss_ = t;
-    if (t - started >= cfg_.restart_backoff_reset) {
-      quick_losses_ = 0;
-      last_delay_ = caf::timespan::zero();
-      return last_delay_;
-    }
     auto delay = cfg_.restart_backoff;
-    for (size_t i = 0; i < quick_losses_ && delay < cfg_.restart_backoff_max; ++i)
+    for (uint32_t i = 0; i < w.quick_losses && delay < cfg_.restart_backoff_max; ++i)
       delay =
           delay <= cfg_.restart_backoff_max / 2 ? delay * 2 : cfg_.restart_backoff_max;
-    ++quick_losses_;
-    last_delay_ = std::min(delay, cfg_.restart_backoff_max);
-    return last_delay_;
+    return std::min(delay, cfg_.restart_backoff_max);
   }
 
   // Starts the replacements whose back-off ended by `at`.
   void restart_due(time_point at) {
     bool started = false;
     while (!restarts_.empty() && restarts_.begin()->first <= at) {
-      auto reason = std::move(restarts_.begin()->second);
+      auto next = std::move(restarts_.begin()->second);
       restarts_.erase(restarts_.begin());
-      replace_worker(reason);
+      replace_worker(next.reason, next.quick_losses);
       started = true;
     }
     if (started) {
@@ -1549,10 +1578,14 @@ private:
     // first), then idle workers leave at once, busy ones finish their tasks
     // first.
     auto excess = active - n;
+    uint64_t cancelled = 0;
     while (excess > 0 && !restarts_.empty()) {
       restarts_.erase(std::prev(restarts_.end()));
       --excess;
+      ++cancelled;
     }
+    if (cancelled > 0)
+      publish(pool_event::restart_cancelled, cancelled);
     std::vector<uint64_t> leaving;
     for (int pass = 0; pass < 2 && leaving.size() < excess; ++pass)
       for (auto& kvp : workers_) {
@@ -1685,14 +1718,8 @@ private:
   bool backoff_;
   // With any deadline: a timer relay, and arm_timer does something.
   bool timed_;
-  // When the replacements waiting for their back-off start, and why their
-  // workers were lost.
-  std::multimap<time_point, caf::error> restarts_;
-  // Workers lost soon after their start, in a row (restart back-off); when
-  // the last worker was lost, and the back-off its replacement got.
-  size_t quick_losses_ = 0;
-  time_point last_loss_;
-  caf::timespan last_delay_{0};
+  // When the replacements waiting for their back-off start.
+  std::multimap<time_point, pending_restart> restarts_;
   std::map<int32_t, ring_queue<task>, std::greater<int32_t>> queue_;
   size_t queued_ = 0;
   running_table running_;
@@ -1755,6 +1782,8 @@ const char* to_string(pool_event x) {
     return "cleared";
   case pool_event::restart_delayed:
     return "restart_delayed";
+  case pool_event::restart_cancelled:
+    return "restart_cancelled";
   case pool_event::stopped:
     return "stopped";
   }
@@ -1822,7 +1851,10 @@ caf::expected<caf::actor> spawn_worker_pool(caf::actor_system& sys,
     } catch (...) {
       why += ": it threw";
     }
-    if (!hdl || std::find(started.begin(), started.end(), hdl) != started.end()) {
+    if (hdl && liveness_of(caf::actor_cast<caf::abstract_actor*>(hdl)) == liveness::dying)
+      why += ": it returned an actor that is gone";
+    if (!hdl || std::find(started.begin(), started.end(), hdl) != started.end() ||
+        liveness_of(caf::actor_cast<caf::abstract_actor*>(hdl)) == liveness::dying) {
       for (auto& w : started)
         caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
       return caf::make_error(error::invalid_config, std::move(why));
@@ -1846,6 +1878,12 @@ caf::expected<caf::actor> spawn_worker_pool(caf::actor_system& sys,
   if (std::any_of(workers.begin(), workers.end(), [](auto& w) { return !w; }))
     return caf::make_error(error::invalid_config,
                            "worker_pool: workers holds a null actor");
+  // A worker that is gone would make the pool exit at once.
+  if (std::any_of(workers.begin(), workers.end(), [](auto& w) {
+        return liveness_of(caf::actor_cast<caf::abstract_actor*>(w)) == liveness::dying;
+      }))
+    return caf::make_error(error::invalid_config,
+                           "worker_pool: workers holds an actor that is gone");
   for (auto i = workers.begin(); i != workers.end(); ++i)
     if (std::find(std::next(i), workers.end(), *i) != workers.end())
       return caf::make_error(error::invalid_config,

@@ -100,7 +100,9 @@
 /// the factory if one was given, otherwise the pool continues with fewer
 /// workers, and with none left it exits with `error::shut_down`. With a
 /// `restart_backoff`, a worker lost soon after its start is replaced only after
-/// a delay that doubles with each such loss in a row; replacements still
+/// a delay that doubles with each such loss in a row in its place (each place
+/// in the pool keeps its own row, as with one back-off supervisor per
+/// worker); replacements still
 /// waiting count as workers for a resize (a shrink drops them first), and the
 /// pool does not exit while one waits.
 ///
@@ -225,11 +227,14 @@ struct worker_pool_config {
   /// lost worker at once. Otherwise a worker lost within
   /// `restart_backoff_reset` of its start is replaced only after a delay:
   /// `restart_backoff` for the first such loss in a row, doubled for each
-  /// further one, at most `restart_backoff_max`. Losing a worker that ran at
-  /// least `restart_backoff_reset` ends the row, and it is replaced at once;
-  /// so does a time of `restart_backoff_reset` without a loss after the last
-  /// delayed replacement was due. Workers leaving after a shrink are kept
-  /// when no other worker is left, in place of pending replacements.
+  /// further one in the same place (the replacements of one worker, and
+  /// theirs), at most `restart_backoff_max`. Each place keeps its own row:
+  /// workers lost together (their dependency went down) all wait
+  /// `restart_backoff`, then twice that, and so on. Losing a worker that ran
+  /// at least `restart_backoff_reset` ends the row in its place, and it is
+  /// replaced at once. Workers leaving after a shrink are kept when no other
+  /// worker is left, in place of pending replacements (which are then
+  /// cancelled: `pool_event::restart_cancelled`).
   /// While a replacement waits, the pool runs with fewer workers; with none
   /// left, tasks wait in the queue (`queue_timeout` still applies). At least
   /// zero and below 100 years.
@@ -238,8 +243,7 @@ struct worker_pool_config {
   /// 100 years.
   caf::timespan restart_backoff_max = std::chrono::seconds{30};
   /// How long a worker must run for its loss to count as a new failure, not
-  /// a further one in a row (and how long without losses ends a row);
-  /// positive and below 100 years.
+  /// a further one in a row; positive and below 100 years.
   caf::timespan restart_backoff_reset = std::chrono::seconds{10};
   /// How many recent tasks the wait/run percentiles cover; 1 to
   /// `worker_pool_max_latency_samples`.

@@ -1369,8 +1369,8 @@ BOOST_AUTO_TEST_CASE(a_crash_loop_is_replaced_after_a_doubling_back_off) {
   BOOST_REQUIRE(!events->empty());
   BOOST_TEST(std::string{to_string(events->back().kind)} == "worker_replaced");
   BOOST_TEST(events->back().reason.find("kill") != std::string::npos);
-  // Quiet for restart_backoff_reset after that replacement: the row is over,
-  // and a new worker lost at once waits the first back-off again.
+  // A worker started by a grow has a row of its own: lost at once, it waits
+  // the first back-off.
   advance(2s);
   BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{2})));
   BOOST_REQUIRE(p->spawned.size() == 8u);
@@ -1386,6 +1386,7 @@ BOOST_AUTO_TEST_CASE(replacements_waiting_for_back_off_count_in_a_resize) {
   cfg.workers = 2;
   cfg.restart_backoff = 100ms;
   auto pool = make_pool(cfg);
+  auto events = subscribe_listener(pool);
   kill(p->spawned[0]);
   auto s = stats(pool);
   BOOST_TEST(s.workers == 1u);
@@ -1395,6 +1396,11 @@ BOOST_AUTO_TEST_CASE(replacements_waiting_for_back_off_count_in_a_resize) {
   s = stats(pool);
   BOOST_TEST(s.workers == 1u);
   BOOST_TEST(s.restarting == 0u);
+  run();
+  std::vector<std::string> expected{"restart_delayed", "restart_cancelled", "resized"};
+  BOOST_TEST(kinds_of(*events) == expected, boost::test_tools::per_element());
+  BOOST_REQUIRE(events->size() == 3u);
+  BOOST_TEST((*events)[1].task == 1u);
   advance(1s);
   BOOST_TEST(p->spawned.size() == 2u);
   BOOST_TEST(stats(pool).workers == 1u);
@@ -1407,14 +1413,199 @@ BOOST_AUTO_TEST_CASE(replacements_waiting_for_back_off_count_in_a_resize) {
   s = stats(pool);
   BOOST_TEST(s.workers == 2u);
   BOOST_TEST(s.restarting == 1u);
-  // The second quick loss in a row waits twice as long.
-  advance(100ms);
+  // The first quick loss in that place: the first back-off.
+  advance(99ms);
   BOOST_TEST(p->spawned.size() == 4u);
-  advance(100ms);
+  advance(1ms);
   BOOST_TEST(p->spawned.size() == 5u);
   s = stats(pool);
   BOOST_TEST(s.workers == 3u);
   BOOST_TEST(s.restarting == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(workers_lost_together_each_wait_their_own_back_off) {
+  // Every worker dies at once (say their dependency went down): each place
+  // keeps its own row, so all wait the first back-off, not 1x, 2x, 4x.
+  worker_pool_config cfg;
+  cfg.workers = 3;
+  cfg.restart_backoff = 100ms;
+  cfg.restart_backoff_reset = 1s;
+  auto pool = make_pool(cfg);
+  auto events = subscribe_listener(pool);
+  for (size_t i = 0; i < 3; ++i)
+    kill(p->spawned[i]);
+  BOOST_TEST(stats(pool).restarting == 3u);
+  advance(99ms);
+  BOOST_TEST(p->spawned.size() == 3u);
+  advance(1ms);
+  BOOST_TEST(p->spawned.size() == 6u);
+  BOOST_TEST(stats(pool).workers == 3u);
+  // Two of the replacements die at once too: the second quick loss in their
+  // places waits twice as long; the third place goes on.
+  kill(p->spawned[3]);
+  kill(p->spawned[4]);
+  advance(199ms);
+  BOOST_TEST(p->spawned.size() == 6u);
+  advance(1ms);
+  BOOST_TEST(p->spawned.size() == 8u);
+  // The third replacement ran restart_backoff_reset: its loss is replaced at
+  // once, and the next quick loss in its place waits the first back-off.
+  advance(1s);
+  kill(p->spawned[5]);
+  BOOST_TEST(p->spawned.size() == 9u);
+  kill(p->spawned[8]);
+  advance(99ms);
+  BOOST_TEST(p->spawned.size() == 9u);
+  advance(1ms);
+  BOOST_TEST(p->spawned.size() == 10u);
+  std::vector<uint64_t> delays;
+  for (auto& ev : *events)
+    if (ev.kind == pool_event::restart_delayed)
+      delays.push_back(ev.task);
+  std::vector<uint64_t> expected{100, 100, 100, 200, 200, 100};
+  BOOST_TEST(delays == expected, boost::test_tools::per_element());
+  auto s = stats(pool);
+  BOOST_TEST(s.workers == 3u);
+  BOOST_TEST(s.restarting == 0u);
+  BOOST_TEST(s.replaced == 7u);
+}
+
+BOOST_AUTO_TEST_CASE(leaving_workers_kept_in_place_of_replacements_cancel_them) {
+  // Four workers each run one long task (two slots each); a shrink to 2 makes
+  // two of them leave once their task is done. Tasks 5 and 6 go to the two
+  // that stay (the only free slots) and crash them: the first waits 100 ms
+  // for its replacement; when the second goes, no other worker is left, so
+  // both leaving workers stay in place of the two replacements. The one
+  // already announced is cancelled; the other is replaced by a leaver.
+  p->react = [](int64_t x, int) {
+    if (x == 5 || x == 6)
+      return reaction::die_with(caf::make_error(caf::sec::runtime_error),
+                                x == 5 ? 5ms : 10ms);
+    return reaction::reply_after(10s);
+  };
+  worker_pool_config cfg;
+  cfg.workers = 4;
+  cfg.max_in_flight_per_worker = 2;
+  cfg.max_redeliveries = 0;
+  cfg.restart_backoff = 100ms;
+  auto pool = make_pool(cfg);
+  auto events = subscribe_listener(pool);
+  std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+  for (int64_t i = 1; i <= 4; ++i)
+    outs.push_back(ask(pool, i));
+  run();
+  BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{2})));
+  auto crash5 = ask(pool, 5);
+  auto crash6 = ask(pool, 6);
+  run();
+  advance(5ms);
+  BOOST_TEST(has_error(crash5, caf::sec::runtime_error));
+  auto s = stats(pool);
+  BOOST_TEST(s.workers == 1u);
+  BOOST_TEST(s.restarting == 1u);
+  advance(5ms);
+  BOOST_TEST(has_error(crash6, caf::sec::runtime_error));
+  s = stats(pool);
+  BOOST_TEST(s.workers == 2u);
+  BOOST_TEST(s.restarting == 0u);
+  std::vector<worker_pool_event> changes;
+  for (auto& ev : *events)
+    if (ev.kind != pool_event::task_quarantined)
+      changes.push_back(ev);
+  std::vector<std::string> expected{"resized", "restart_delayed", "restart_cancelled",
+                                    "worker_replaced"};
+  BOOST_TEST(kinds_of(changes) == expected, boost::test_tools::per_element());
+  BOOST_REQUIRE(changes.size() == 4u);
+  BOOST_TEST(changes[2].task == 1u);
+  BOOST_TEST(changes[3].reason.find("runtime_error") != std::string::npos);
+  // Nobody starts later: the pool has the two workers it was given.
+  advance(1s);
+  BOOST_TEST(p->spawned.size() == 4u);
+  BOOST_TEST(stats(pool).workers == 2u);
+}
+
+/// Three workers each run one long task (two slots each); a shrink to 1 makes
+/// two of them leave once their task is done; task 4 then goes to the one
+/// that stays (the only free slot) and crashes it. Returns the stats a second
+/// later.
+static worker_pool_stats shrink_then_crash_the_stayer(fixture& f,
+                                                      const caf::actor& pool) {
+  auto t4 = f.ask(pool, 4);
+  f.run();
+  f.advance(5ms);
+  BOOST_TEST(has_error(t4, caf::sec::runtime_error));
+  f.advance(1s);
+  return f.stats(pool);
+}
+
+BOOST_AUTO_TEST_CASE(a_pool_keeps_its_size_when_the_worker_that_stays_is_lost) {
+  for (auto backoff : {caf::timespan{0}, caf::timespan{100ms}}) {
+    for (bool with_factory : {true, false}) {
+      BOOST_TEST_CONTEXT("back-off " << backoff.count() << ", factory " << with_factory) {
+        p->react = [](int64_t x, int) {
+          return x == 4
+                     ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
+                     : reaction::reply_after(50ms);
+        };
+        worker_pool_config cfg;
+        cfg.workers = 3;
+        cfg.max_in_flight_per_worker = 2;
+        cfg.max_redeliveries = 0;
+        cfg.restart_backoff = backoff;
+        caf::actor pool;
+        if (with_factory) {
+          pool = make_pool(cfg);
+        } else {
+          std::vector<caf::actor> ws{spawn(probe_worker, p), spawn(probe_worker, p),
+                                     spawn(probe_worker, p)};
+          auto x = spawn_worker_pool(sys, cfg, ws);
+          BOOST_REQUIRE(x);
+          pool = *x;
+          pools.push_back(pool);
+        }
+        auto events = subscribe_listener(pool);
+        std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+        for (int64_t i = 1; i <= 3; ++i)
+          outs.push_back(ask(pool, i));
+        run();
+        BOOST_TEST(!control(pool, caf::make_message(resize_atom_v, uint64_t{1})));
+        auto s = shrink_then_crash_the_stayer(*this, pool);
+        BOOST_TEST(s.workers == 1u);
+        BOOST_TEST(s.restarting == 0u);
+        // The leavers' tasks finished; the stayer's died with it.
+        size_t values = 0;
+        for (size_t i = 0; i < outs.size(); ++i)
+          if (has_value(outs[i], static_cast<int64_t>(i + 1) * 10))
+            ++values;
+        BOOST_TEST(values == 2u);
+        // The lost worker is replaced (by a new one, or by a leaving one
+        // that stays) or reported lost, once; no restart waits.
+        auto kinds = kinds_of(*events);
+        auto count = [&](const char* kind) {
+          return std::count(kinds.begin(), kinds.end(), kind);
+        };
+        BOOST_TEST(count("worker_replaced") + count("worker_lost") == 1);
+        BOOST_TEST(count("restart_delayed") == 0);
+        caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+        run();
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_that_is_gone_is_refused_at_spawn) {
+  auto dead = dead_backend();
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  auto from_factory =
+      spawn_worker_pool(sys, cfg, [dead](caf::actor_system&) { return dead; });
+  BOOST_REQUIRE(!from_factory);
+  BOOST_TEST(from_factory.error() == error::invalid_config);
+  BOOST_TEST(to_string(from_factory.error()).find("gone") != std::string::npos);
+  auto handed_in = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{dead});
+  BOOST_REQUIRE(!handed_in);
+  BOOST_TEST(handed_in.error() == error::invalid_config);
+  BOOST_TEST(to_string(handed_in.error()).find("gone") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(without_a_factory_a_back_off_does_not_delay_the_exit) {
