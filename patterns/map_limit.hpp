@@ -169,6 +169,8 @@ void run_bounded_map(Self* self, std::vector<In> inputs, size_t limit, MakeCall 
                      Done done, call_options opts) {
   using state = bounded_map<Settled, Self, In, MakeCall, Done>;
   using result_type = typename state::result_type;
+  if (refuse_empty_done(done, "map_limit"))
+    return;
   auto err = validate(opts);
   if (!err && limit == 0)
     err = caf::make_error(error::invalid_config, "map_limit: limit must be at least 1");

@@ -45,6 +45,8 @@ void all(Self* self, const std::vector<call<T>>& calls, Done done,
          call_options opts = {}) {
   static_assert(std::is_default_constructible<T>::value,
                 "all<T> needs a default-constructible T");
+  if (detail::refuse_empty_done(done, "all"))
+    return;
   if (auto err = validate(opts)) {
     done(caf::expected<std::vector<T>>{std::move(err)});
     return;
@@ -91,6 +93,8 @@ void all(Self* self, const std::vector<call<T>>& calls, Done done,
 template <class T, class Self, class Done>
 void all_settled(Self* self, const std::vector<call<T>>& calls, Done done,
                  call_options opts = {}) {
+  if (detail::refuse_empty_done(done, "all_settled"))
+    return;
   using result_vector = std::vector<caf::expected<T>>;
   if (auto err = validate(opts)) {
     done(result_vector(calls.size(), caf::expected<T>{err}));
@@ -133,6 +137,8 @@ void all_settled(Self* self, const std::vector<call<T>>& calls, Done done,
 template <class T, class Self, class Done>
 void any(Self* self, const std::vector<call<T>>& calls, Done done,
          call_options opts = {}) {
+  if (detail::refuse_empty_done(done, "any"))
+    return;
   if (auto err = validate(opts)) {
     done(caf::expected<T>{std::move(err)});
     return;
@@ -178,6 +184,8 @@ void any(Self* self, const std::vector<call<T>>& calls, Done done,
 template <class T, class Self, class Done>
 void race(Self* self, const std::vector<call<T>>& calls, Done done,
           call_options opts = {}) {
+  if (detail::refuse_empty_done(done, "race"))
+    return;
   if (auto err = validate(opts)) {
     done(caf::expected<T>{std::move(err)});
     return;

@@ -110,6 +110,8 @@ void sequence(Self* self, std::vector<call<T>> calls, Done done, call_options op
 template <class Self, class Acc, class In, class Step, class Done>
 void reduce(Self* self, std::vector<In> items, Acc init, Step step, Done done,
             call_options opts = {}) {
+  if (detail::refuse_empty_done(done, "reduce"))
+    return;
   if (auto err = validate(opts)) {
     done(caf::expected<Acc>{std::move(err)});
     return;
@@ -130,6 +132,8 @@ void reduce(Self* self, std::vector<In> items, Acc init, Step step, Done done,
 template <class T, class Self, class Done>
 void waterfall(Self* self, T init, std::vector<step<T>> steps, Done done,
                call_options opts = {}) {
+  if (detail::refuse_empty_done(done, "waterfall"))
+    return;
   for (auto& s : steps)
     if (!s) {
       done(caf::expected<T>{

@@ -74,6 +74,8 @@ struct lock_options {
 template <class T, class Self, class Body, class Done>
 void with_lock(Self* self, const mutex_actor& mtx, Body body, Done done,
                lock_options opts = {}) {
+  if (detail::refuse_empty_done(done, "with_lock"))
+    return;
   using result_t = caf::expected<T>;
   if (!mtx) {
     done(result_t{caf::make_error(error::invalid_config, "with_lock: mutex is null")});
@@ -142,6 +144,9 @@ void with_lock(Self* self, const mutex_actor& mtx, Body body, Done done,
 template <class T, class Body>
 caf::expected<T> with_lock(caf::scoped_actor& self, const mutex_actor& mtx, Body body,
                            lock_options opts = {}) {
+  // The wrapper below is never empty: an empty body is refused before.
+  if (detail::is_empty_fn(body))
+    return caf::make_error(error::invalid_config, "with_lock: empty body");
   return await_expected<T>(self, [mtx, body, opts](auto* helper, auto done) mutable {
     auto wrapped = [helper, body](const lease& l, auto finish) mutable {
       body(helper, l, std::move(finish));

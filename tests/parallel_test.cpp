@@ -2,7 +2,9 @@
 
 #include <caf/all.hpp>
 
+#include <actorkit/patterns/map_limit.hpp>
 #include <actorkit/patterns/parallel.hpp>
+#include <actorkit/patterns/sequential.hpp>
 
 #include "fixtures/virtual_time.hpp"
 #include "test_util.hpp"
@@ -40,6 +42,39 @@ struct fixture : virtual_time_fixture {
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(parallel_suite, fixture)
+
+BOOST_AUTO_TEST_CASE(an_empty_done_starts_nothing_and_keeps_the_caller) {
+  // Nobody could be answered: the composition is refused (and logged)
+  // instead of throwing later, inside a reply handler, which would stop the
+  // calling actor.
+  auto svc = slow(1ms);
+  std::vector<call<int64_t>> calls{ask_int(svc, 1)};
+  auto client = spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    all(self, calls, std::function<void(all_result)>{});
+    all_settled(self, calls, std::function<void(settled_result)>{});
+    any(self, calls, std::function<void(one_result)>{});
+    race(self, calls, std::function<void(one_result)>{});
+    sequence(self, calls, std::function<void(all_result)>{});
+    map_limit(
+        self, ints{1, 2}, 1, [=](int64_t x) { return ask_int(svc, x); },
+        std::function<void(all_result)>{});
+    map_limit_settled(
+        self, ints{1, 2}, 1, [=](int64_t x) { return ask_int(svc, x); },
+        std::function<void(settled_result)>{});
+    reduce(
+        self, ints{1, 2}, int64_t{0},
+        [=](const int64_t&, const int64_t& x) { return ask_int(svc, x); },
+        std::function<void(one_result)>{});
+    waterfall(self, int64_t{1}, std::vector<step<int64_t>>{},
+              std::function<void(one_result)>{});
+    return {[](int64_t) {}};
+  });
+  run();
+  advance(10ms);
+  BOOST_TEST(svc.counters->calls == 0u);
+  BOOST_TEST(!caf::actor_cast<caf::abstract_actor*>(client)->getf(
+      caf::abstract_actor::is_terminated_flag));
+}
 
 BOOST_AUTO_TEST_CASE(all_keeps_input_order_not_completion_order) {
   auto a = slow(30ms), b = slow(10ms), c = slow(20ms);

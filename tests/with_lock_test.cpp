@@ -87,6 +87,22 @@ BOOST_AUTO_TEST_CASE(an_empty_body_is_refused_at_call_time) {
                   ->getf(caf::abstract_actor::is_terminated_flag));
 }
 
+BOOST_AUTO_TEST_CASE(an_empty_done_takes_no_lock_and_keeps_the_caller) {
+  auto client = spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    with_lock<int64_t>(
+        self, mtx,
+        [](const lease&, std::function<void(int_result)> finish) {
+          finish(int_result{1});
+        },
+        std::function<void(int_result)>{});
+    return {[](int64_t) {}};
+  });
+  run();
+  BOOST_TEST(!caf::actor_cast<caf::abstract_actor*>(client)->getf(
+      caf::abstract_actor::is_terminated_flag));
+  BOOST_TEST(stats().grants == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(without_the_lock_the_lesson_race_loses_updates) {
   std::vector<std::shared_ptr<outcome<int_result>>> outs;
   for (int i = 0; i < 3; ++i)
@@ -287,6 +303,23 @@ BOOST_AUTO_TEST_CASE(a_body_finishing_with_an_empty_error_fails) {
   BOOST_REQUIRE(!*out->value);
   BOOST_TEST(out->value->error() == caf::sec::runtime_error);
   BOOST_TEST(stats().token == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(blocking_with_lock_refuses_an_empty_body_at_call_time,
+                        real_time_fixture) {
+  auto m = spawn_mutex(sys, {});
+  BOOST_REQUIRE(m);
+  caf::scoped_actor self{sys};
+  using body_fn = std::function<void(caf::event_based_actor*, const lease&,
+                                     std::function<void(int_result)>)>;
+  auto r = with_lock<int64_t>(self, *m, body_fn{});
+  BOOST_REQUIRE(!r);
+  BOOST_TEST(r.error() == error::invalid_config);
+  // Refused before acquiring: the lock was never taken.
+  self->request(*m, caf::infinite, stats_atom_v)
+      .receive([&](mutex_stats s) { BOOST_TEST(s.grants == 0u); },
+               [&](caf::error& e) { BOOST_FAIL(sys.render(e)); });
+  caf::anon_send_exit(*m, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

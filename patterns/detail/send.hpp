@@ -18,6 +18,7 @@
 #include <caf/message_id.hpp>
 #include <caf/sec.hpp>
 
+#include <actorkit/actors/log.hpp>
 #include <actorkit/patterns/call.hpp>
 
 namespace actorkit::detail {
@@ -69,6 +70,18 @@ bool is_empty_fn(const F& f) {
     return !static_cast<bool>(f);
   else
     return false;
+}
+
+/// True, after logging an error on "actorkit.patterns", for an empty `done`
+/// callback: there is nobody to answer, so `what` starts nothing. (Calling
+/// it later would throw inside a reply handler and stop the calling actor.)
+template <class Done>
+bool refuse_empty_done(const Done& done, const char* what) {
+  if (!is_empty_fn(done))
+    return false;
+  log::get("patterns")
+      ->error("{}: the done callback is empty; nothing was started", what);
+  return true;
 }
 
 /// A target that answers an empty `caf::error` ("no error") did not answer
