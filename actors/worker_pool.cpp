@@ -1240,7 +1240,7 @@ private:
     }
     for (auto wid : stuck)
       if (!closing_)
-        worker_lost(wid, caf::make_error(caf::sec::request_timeout), true, false);
+        worker_lost(wid, caf::make_error(caf::sec::request_timeout), true, false, true);
     if (closing_)
       return;
     restart_due(at);
@@ -1351,9 +1351,14 @@ private:
   // running tasks are re-dispatched or quarantined, and a replacement starts.
   // With `then_dispatch` false the caller loses several workers in a row and
   // then drops their free slots (forget_idle_of_leavers) and dispatches, so
-  // that no task goes to a worker about to be lost too.
+  // that no task goes to a worker about to be lost too. A worker dropped as
+  // `stuck` on a task that timed out did not fail its other tasks: on a
+  // worker the pool stopped they run again without counting as a
+  // redelivery (they cannot be poison); on a worker the user handed in,
+  // which lives on, they stay in the running table, settled by its answer
+  // or their own deadline.
   void worker_lost(uint64_t worker_id, const caf::error& exit_reason, bool drop,
-                   bool then_dispatch = true) {
+                   bool then_dispatch = true, bool stuck = false) {
     auto wi = workers_.find(worker_id);
     if (wi == workers_.end())
       return;
@@ -1375,10 +1380,19 @@ private:
     // Pushed to the front of their queues last first, so that they run
     // again in the order they were dispatched.
     auto keys = running_.keys_of(worker_id);
+    if (stuck && !w.owned)
+      keys.clear();
     for (auto k = keys.rbegin(); k != keys.rend(); ++k) {
       auto t = std::move(running_.take(*k).t);
-      if (t.redeliveries < cfg_.max_redeliveries) {
-        ++t.redeliveries;
+      if (stuck && cfg_.max_redeliveries == 0 && t.content.empty()) {
+        // No copy was kept to run it again: it ends with its worker.
+        ++stats_.failed;
+        answer(std::move(t.to), caf::make_error(caf::exit_reason::kill));
+        continue;
+      }
+      if (stuck || t.redeliveries < cfg_.max_redeliveries) {
+        if (!stuck)
+          ++t.redeliveries;
         ++stats_.redelivered;
         log_->info("worker_pool: task {} re-dispatched after its worker failed ({})",
                    t.id, to_string(reason));

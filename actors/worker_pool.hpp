@@ -59,7 +59,10 @@
 /// - `caf::sec::request_timeout` when the task ran longer than `task_timeout`;
 ///   the stuck worker is replaced (and killed if the pool made it; a worker
 ///   the user handed in is only dropped from the pool) and its late answer is
-///   discarded;
+///   discarded. Other tasks on that worker did not fail: on a killed worker
+///   they run again without using up a redelivery (`caf::exit_reason::kill`
+///   with `max_redeliveries` 0, when no copy is kept); on a dropped one they
+///   run on and are answered, or time out, on their own;
 /// - when its worker crashes, the task runs again on another worker up to
 ///   `max_redeliveries` times (ahead of the queue, also past its capacity,
 ///   since they were accepted already; a worker's tasks in the order they
@@ -262,14 +265,15 @@ struct worker_pool_config {
 caf::error validate(const worker_pool_config& cfg, bool check_workers = true);
 
 /// Spawns a pool of `cfg.workers` workers made by `factory`. A bad config or a
-/// factory that fails to start a worker is refused with
-/// `error::invalid_config` naming the field; nothing is left running then.
+/// factory that fails to start a worker (throws, returns none, a duplicate or
+/// an actor that is gone) is refused with `error::invalid_config` naming the
+/// field; nothing is left running then.
 caf::expected<caf::actor>
 spawn_worker_pool(caf::actor_system& sys, worker_pool_config cfg, worker_factory factory);
 
 /// Spawns a pool over `workers` the caller already has (at least one, none
-/// null, none twice). The pool does not stop them when it exits. `replace`, if given,
-/// starts replacements for crashed or stuck workers and serves grow requests;
+/// null, none twice, none gone). The pool does not stop them when it exits. `replace`, if
+/// given, starts replacements for crashed or stuck workers and serves grow requests;
 /// without it the pool refuses to grow and shrinks as workers crash.
 caf::expected<caf::actor> spawn_worker_pool(caf::actor_system& sys,
                                             worker_pool_config cfg,

@@ -1593,6 +1593,103 @@ BOOST_AUTO_TEST_CASE(a_pool_keeps_its_size_when_the_worker_that_stays_is_lost) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_task_beside_a_stuck_one_on_a_handed_in_worker_keeps_running) {
+  // The pool drops (never stops) a worker the user handed in when a task on
+  // it times out; the task beside it still runs there and is answered in
+  // time, once, and not run a second time elsewhere.
+  p->react = [](int64_t x, int) {
+    return x == 1 ? reaction::never() : reaction::reply_after(40ms);
+  };
+  worker_pool_config cfg;
+  cfg.max_in_flight_per_worker = 2;
+  cfg.task_timeout = 50ms;
+  auto w = spawn(probe_worker, p);
+  auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{w}, factory());
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  run();
+  auto stuck = ask(*pool, 1);
+  run();
+  advance(30ms);
+  auto beside = ask(*pool, 2);
+  run();
+  advance(20ms); // 50 ms: task 1 times out
+  BOOST_TEST(has_error(stuck, caf::sec::request_timeout));
+  BOOST_TEST(!beside->done());
+  auto s = stats(*pool);
+  BOOST_TEST(s.running == 1u);
+  BOOST_TEST(s.redelivered == 0u);
+  advance(20ms); // 70 ms: task 2 answered after its 40 ms
+  BOOST_TEST(has_value(beside, 20));
+  BOOST_TEST(beside->calls == 1);
+  BOOST_TEST(p->attempts[2] == 1);
+  s = stats(*pool);
+  BOOST_TEST(s.running == 0u);
+  BOOST_TEST(s.completed == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_beside_a_stuck_one_runs_again_without_counting_a_redelivery) {
+  // The pool stops a worker it made when a task on it times out. The task
+  // beside it did nothing wrong: it runs again without using up one of its
+  // redeliveries. Here its rerun crashes that worker, which uses the one
+  // redelivery it has, and its third run succeeds.
+  p->react = [](int64_t x, int attempt) {
+    if (x != 2)
+      return reaction::never();
+    return attempt == 1
+               ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
+               : reaction::reply_after(40ms);
+  };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.max_in_flight_per_worker = 2;
+  cfg.task_timeout = 50ms;
+  cfg.max_redeliveries = 1;
+  auto pool = make_pool(cfg);
+  auto stuck = ask(pool, 1);
+  run();
+  advance(30ms);
+  auto beside = ask(pool, 2);
+  run();
+  advance(20ms); // 50 ms: task 1 times out, its worker is replaced, 2 reruns
+  BOOST_TEST(has_error(stuck, caf::sec::request_timeout));
+  BOOST_TEST(!beside->done());
+  advance(5ms); // 55 ms: the rerun crashes its worker, 2 runs a third time
+  BOOST_TEST(!beside->done());
+  advance(40ms); // 95 ms
+  BOOST_TEST(has_value(beside, 20));
+  BOOST_TEST(p->attempts[2] == 3);
+  auto s = stats(pool);
+  BOOST_TEST(s.redelivered == 2u);
+  BOOST_TEST(s.quarantined == 0u);
+  BOOST_TEST(s.timed_out == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(
+    without_redeliveries_a_task_beside_a_stuck_one_fails_with_its_worker) {
+  p->react = [](int64_t x, int) {
+    return x == 2 ? reaction::reply_after(40ms) : reaction::never();
+  };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.max_in_flight_per_worker = 2;
+  cfg.task_timeout = 50ms;
+  cfg.max_redeliveries = 0;
+  auto pool = make_pool(cfg);
+  auto stuck = ask(pool, 1);
+  run();
+  advance(30ms);
+  auto beside = ask(pool, 2);
+  run();
+  advance(20ms); // 50 ms
+  BOOST_TEST(has_error(stuck, caf::sec::request_timeout));
+  BOOST_TEST(has_error(beside, caf::exit_reason::kill));
+  auto s = stats(pool);
+  BOOST_TEST(s.quarantined == 0u);
+  BOOST_TEST(s.failed == 1u);
+  BOOST_TEST(s.timed_out == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_worker_that_is_gone_is_refused_at_spawn) {
   auto dead = dead_backend();
   worker_pool_config cfg;
