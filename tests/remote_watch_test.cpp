@@ -118,6 +118,43 @@ BOOST_AUTO_TEST_CASE(a_remote_target_gone_before_the_call_fails_it_at_once) {
   BOOST_TEST(!*out->value);
 }
 
+BOOST_AUTO_TEST_CASE(a_remote_target_that_delegates_and_exits_still_answers) {
+  // The front hands the request on to a worker (delegate) and exits
+  // normally: the worker's answer is on its way, as it would be locally.
+  auto worker = node.echo();
+  auto front =
+      node.keep(node.sys.spawn([worker](caf::event_based_actor* self) -> caf::behavior {
+        return {[=](ask_atom a, int64_t x) {
+          self->delegate(worker, a, x);
+          self->quit();
+        }};
+      }));
+  auto out = all_of(front);
+  run();
+  node.sched.run(); // the front delegates and exits; the worker answers
+  run();
+  BOOST_TEST(terminated(front));
+  BOOST_REQUIRE(out->done());
+  BOOST_REQUIRE(*out->value);
+  BOOST_TEST(out->value->value() == ints{1});
+  BOOST_TEST(out->calls == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_remote_target_gone_normally_before_the_call_fails_it_at_once) {
+  auto target =
+      node.keep(node.sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+        self->quit();
+        return {[](ask_atom, int64_t x) { return x; }};
+      }));
+  node.sched.run();
+  BOOST_REQUIRE(terminated(target));
+  auto out = all_of(target);
+  run();
+  BOOST_REQUIRE(out->done());
+  BOOST_TEST(out->value->error() == caf::sec::request_receiver_down);
+  BOOST_TEST(!terminated(out->client));
+}
+
 BOOST_AUTO_TEST_CASE(an_answered_remote_call_is_no_longer_watched) {
   auto target = node.echo();
   auto out = all_of(target);

@@ -115,13 +115,28 @@ public:
     // nop
   }
 
+  /// True on a thread while it attaches a watch: a target that is gone
+  /// already runs actor_exited from inside attach.
+  static bool& attaching() {
+    static thread_local bool flag = false;
+    return flag;
+  }
+
   void actor_exited(const caf::error& reason, caf::execution_unit* host) override {
+    // A target that exits normally after the request was sent behaves as a
+    // local one: its node bounces the requests still queued, and one it
+    // passed on (delegate) is still answered, so nothing is lost to the
+    // network; the call's timeout covers a request it dropped. A target
+    // that was gone before the call, or is lost (killed, its connection
+    // down), never answers: the call fails now.
+    if (!reason && !attaching())
+      return;
     auto hdl = caf::actor_cast<caf::strong_actor_ptr>(key_.requester);
     if (!hdl)
       return;
     auto err = reason ? reason
                       : caf::make_error(caf::sec::request_receiver_down,
-                                        "the target exited before answering");
+                                        "the target exited before the call");
     // Not response_id() on it: for an ID that is a response already, that is
     // a plain asynchronous ID, and the requester would take the error for an
     // unhandled message (which stops an event-based actor).
@@ -206,6 +221,10 @@ unwatch watch(Self* self, const Handle& target, caf::message_id mid) {
   target_watch::key k{self->address(), mid};
   self->attach(std::make_unique<requester_watch>(ctrl->get()->address(), k));
   // A target that is gone already answers at once, from inside attach.
+  struct attaching_scope {
+    attaching_scope() { target_watch::attaching() = true; }
+    ~attaching_scope() { target_watch::attaching() = false; }
+  } scope;
   ctrl->get()->attach(std::make_unique<target_watch>(k));
   return {caf::actor_cast<caf::actor>(target), self, std::move(k)};
 }
