@@ -168,6 +168,34 @@ struct fixture : virtual_time_fixture {
     BOOST_TEST(stats(pool).workers == 1u);
   }
 
+  /// Task 1 gets stuck at 0 ms; task 2 starts beside it on the same worker
+  /// at 30 ms. At 50 ms task 1 has timed out (a 50 ms task timeout); returns
+  /// task 2's outcome.
+  std::shared_ptr<outcome<caf::message>> time_out_beside(const caf::actor& pool) {
+    auto stuck = ask(pool, 1);
+    run();
+    advance(30ms);
+    auto beside = ask(pool, 2);
+    run();
+    advance(20ms);
+    BOOST_TEST(has_error(stuck, caf::sec::request_timeout));
+    return beside;
+  }
+
+  /// One worker with two slots and a 50 ms task timeout; task 2 is answered
+  /// after 40 ms, every other task is stuck (see time_out_beside).
+  worker_pool_config beside_a_stuck_task(size_t max_redeliveries) {
+    p->react = [](int64_t x, int) {
+      return x == 2 ? reaction::reply_after(40ms) : reaction::never();
+    };
+    worker_pool_config cfg;
+    cfg.workers = 1;
+    cfg.max_in_flight_per_worker = 2;
+    cfg.task_timeout = 50ms;
+    cfg.max_redeliveries = max_redeliveries;
+    return cfg;
+  }
+
   /// Starts `n` workers, then fails: throws, or returns no worker.
   worker_factory failing_after(int n, bool throws) {
     return [inner = factory(), n, throws,
@@ -1597,24 +1625,13 @@ BOOST_AUTO_TEST_CASE(a_task_beside_a_stuck_one_on_a_handed_in_worker_keeps_runni
   // The pool drops (never stops) a worker the user handed in when a task on
   // it times out; the task beside it still runs there and is answered in
   // time, once, and not run a second time elsewhere.
-  p->react = [](int64_t x, int) {
-    return x == 1 ? reaction::never() : reaction::reply_after(40ms);
-  };
-  worker_pool_config cfg;
-  cfg.max_in_flight_per_worker = 2;
-  cfg.task_timeout = 50ms;
+  auto cfg = beside_a_stuck_task(2);
   auto w = spawn(probe_worker, p);
   auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{w}, factory());
   BOOST_REQUIRE(pool);
   pools.push_back(*pool);
   run();
-  auto stuck = ask(*pool, 1);
-  run();
-  advance(30ms);
-  auto beside = ask(*pool, 2);
-  run();
-  advance(20ms); // 50 ms: task 1 times out
-  BOOST_TEST(has_error(stuck, caf::sec::request_timeout));
+  auto beside = time_out_beside(*pool);
   BOOST_TEST(!beside->done());
   auto s = stats(*pool);
   BOOST_TEST(s.running == 1u);
@@ -1633,6 +1650,7 @@ BOOST_AUTO_TEST_CASE(a_task_beside_a_stuck_one_runs_again_without_counting_a_red
   // beside it did nothing wrong: it runs again without using up one of its
   // redeliveries. Here its rerun crashes that worker, which uses the one
   // redelivery it has, and its third run succeeds.
+  auto pool = make_pool(beside_a_stuck_task(1));
   p->react = [](int64_t x, int attempt) {
     if (x != 2)
       return reaction::never();
@@ -1640,19 +1658,7 @@ BOOST_AUTO_TEST_CASE(a_task_beside_a_stuck_one_runs_again_without_counting_a_red
                ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
                : reaction::reply_after(40ms);
   };
-  worker_pool_config cfg;
-  cfg.workers = 1;
-  cfg.max_in_flight_per_worker = 2;
-  cfg.task_timeout = 50ms;
-  cfg.max_redeliveries = 1;
-  auto pool = make_pool(cfg);
-  auto stuck = ask(pool, 1);
-  run();
-  advance(30ms);
-  auto beside = ask(pool, 2);
-  run();
-  advance(20ms); // 50 ms: task 1 times out, its worker is replaced, 2 reruns
-  BOOST_TEST(has_error(stuck, caf::sec::request_timeout));
+  auto beside = time_out_beside(pool); // 50 ms: its worker replaced, 2 reruns
   BOOST_TEST(!beside->done());
   advance(5ms); // 55 ms: the rerun crashes its worker, 2 runs a third time
   BOOST_TEST(!beside->done());
@@ -1667,22 +1673,8 @@ BOOST_AUTO_TEST_CASE(a_task_beside_a_stuck_one_runs_again_without_counting_a_red
 
 BOOST_AUTO_TEST_CASE(
     without_redeliveries_a_task_beside_a_stuck_one_fails_with_its_worker) {
-  p->react = [](int64_t x, int) {
-    return x == 2 ? reaction::reply_after(40ms) : reaction::never();
-  };
-  worker_pool_config cfg;
-  cfg.workers = 1;
-  cfg.max_in_flight_per_worker = 2;
-  cfg.task_timeout = 50ms;
-  cfg.max_redeliveries = 0;
-  auto pool = make_pool(cfg);
-  auto stuck = ask(pool, 1);
-  run();
-  advance(30ms);
-  auto beside = ask(pool, 2);
-  run();
-  advance(20ms); // 50 ms
-  BOOST_TEST(has_error(stuck, caf::sec::request_timeout));
+  auto pool = make_pool(beside_a_stuck_task(0));
+  auto beside = time_out_beside(pool);
   BOOST_TEST(has_error(beside, caf::exit_reason::kill));
   auto s = stats(pool);
   BOOST_TEST(s.quarantined == 0u);
