@@ -59,6 +59,11 @@ struct task {
   reply_to to;
   time_point arrived;
   size_t redeliveries = 0;
+  // Back in the queue after running: exempt from the queue timeout, and its
+  // wait counted once.
+  bool requeued = false;
+  // It ran again once already, uncounted, after a task beside it got stuck.
+  bool stuck_rerun = false;
 };
 
 struct running_task {
@@ -1027,7 +1032,7 @@ private:
     try {
       // A task's wait is counted once: a re-dispatch's would include its
       // earlier runs.
-      if (t.redeliveries == 0)
+      if (!t.requeued)
         waits_.add(std::chrono::duration_cast<caf::timespan>(at - t.arrived));
       if (!elem) {
         content = t.content;
@@ -1139,7 +1144,7 @@ private:
     for (auto& kvp : queue_) {
       auto& q = kvp.second;
       for (size_t i = 0; i < q.size(); ++i)
-        if (q.at(i).redeliveries == 0) {
+        if (!q.at(i).requeued) {
           result = std::min(result, q.at(i).arrived + cfg_.queue_timeout);
           break;
         }
@@ -1198,7 +1203,7 @@ private:
     for (auto i = queue_.begin(); i != queue_.end();) {
       auto& q = i->second;
       std::vector<task> again;
-      while (!q.empty() && q.front().redeliveries > 0)
+      while (!q.empty() && q.front().requeued)
         again.push_back(q.pop_front());
       while (!q.empty() && q.front().arrived + cfg_.queue_timeout <= at) {
         auto t = q.pop_front();
@@ -1229,12 +1234,17 @@ private:
       auto key = running_.first_key();
       auto r = running_.take(key);
       ++stats_.timed_out;
-      log_->info("worker_pool: task {} timed out, replacing its worker", r.t.id);
+      auto wi = workers_.find(r.worker);
+      if (wi != workers_.end()) {
+        log_->info("worker_pool: task {} timed out, replacing its worker", r.t.id);
+        --wi->second.in_flight;
+      } else {
+        // Beside a task that timed out before, on a worker handed in by the
+        // user and dropped then.
+        log_->info("worker_pool: task {} timed out on a worker dropped before", r.t.id);
+      }
       publish(pool_event::task_timed_out, r.t.id);
       answer(std::move(r.t.to), caf::make_error(caf::sec::request_timeout));
-      auto wi = workers_.find(r.worker);
-      if (wi != workers_.end())
-        --wi->second.in_flight;
       if (std::find(stuck.begin(), stuck.end(), r.worker) == stuck.end())
         stuck.push_back(r.worker);
     }
@@ -1353,10 +1363,10 @@ private:
   // then drops their free slots (forget_idle_of_leavers) and dispatches, so
   // that no task goes to a worker about to be lost too. A worker dropped as
   // `stuck` on a task that timed out did not fail its other tasks: on a
-  // worker the pool stopped they run again without counting as a
-  // redelivery (they cannot be poison); on a worker the user handed in,
-  // which lives on, they stay in the running table, settled by its answer
-  // or their own deadline.
+  // worker the pool stopped they run again, the first time without counting
+  // as a redelivery (with max_redeliveries 0 they fail: at most once); on a
+  // worker the user handed in, which lives on, they stay in the running
+  // table, settled by its answer or their own deadline.
   void worker_lost(uint64_t worker_id, const caf::error& exit_reason, bool drop,
                    bool then_dispatch = true, bool stuck = false) {
     auto wi = workers_.find(worker_id);
@@ -1384,15 +1394,21 @@ private:
       keys.clear();
     for (auto k = keys.rbegin(); k != keys.rend(); ++k) {
       auto t = std::move(running_.take(*k).t);
-      if (stuck && cfg_.max_redeliveries == 0 && t.content.empty()) {
-        // No copy was kept to run it again: it ends with its worker.
+      if (stuck && cfg_.max_redeliveries == 0) {
+        // At most once: it ends with its worker.
         ++stats_.failed;
         answer(std::move(t.to), caf::make_error(caf::exit_reason::kill));
         continue;
       }
-      if (stuck || t.redeliveries < cfg_.max_redeliveries) {
-        if (!stuck)
+      // Once per task: a task that hangs its worker while an older one
+      // beside it times out first would otherwise run again without end.
+      bool uncounted = stuck && !t.stuck_rerun;
+      if (uncounted || t.redeliveries < cfg_.max_redeliveries) {
+        if (uncounted)
+          t.stuck_rerun = true;
+        else
           ++t.redeliveries;
+        t.requeued = true;
         ++stats_.redelivered;
         log_->info("worker_pool: task {} re-dispatched after its worker failed ({})",
                    t.id, to_string(reason));

@@ -43,7 +43,10 @@
 /// the longest; otherwise it waits in the pool's queue. New workers' slots
 /// are handed out one round over all of them at a time, so that a burst
 /// spreads over the workers before any gets a second task. At most
-/// workers x max_in_flight_per_worker tasks run at once. Higher priorities run
+/// workers x max_in_flight_per_worker tasks run at once (plus, after a task
+/// timeout on a worker the user handed in, the tasks still finishing on that
+/// dropped worker; its `task_timed_out` events then replace nothing, and its
+/// crash is not seen: those tasks end by their own timeout). Higher priorities run
 /// first; equal priorities run in arrival order.
 ///
 /// Every task is answered exactly once:
@@ -60,9 +63,9 @@
 ///   the stuck worker is replaced (and killed if the pool made it; a worker
 ///   the user handed in is only dropped from the pool) and its late answer is
 ///   discarded. Other tasks on that worker did not fail: on a killed worker
-///   they run again without using up a redelivery (`caf::exit_reason::kill`
-///   with `max_redeliveries` 0, when no copy is kept); on a dropped one they
-///   run on and are answered, or time out, on their own;
+///   they run again, the first time without using up a redelivery (with
+///   `max_redeliveries` 0, at most once: `caf::exit_reason::kill`); on a
+///   dropped one they run on and are answered, or time out, on their own;
 /// - when its worker crashes, the task runs again on another worker up to
 ///   `max_redeliveries` times (ahead of the queue, also past its capacity,
 ///   since they were accepted already; a worker's tasks in the order they

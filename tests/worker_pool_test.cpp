@@ -1671,6 +1671,57 @@ BOOST_AUTO_TEST_CASE(a_task_beside_a_stuck_one_runs_again_without_counting_a_red
   BOOST_TEST(s.timed_out == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_task_beside_a_stuck_one_is_not_held_to_the_queue_timeout) {
+  // Back in the queue after running, it is not a task that waited too long.
+  auto cfg = beside_a_stuck_task(1);
+  cfg.queue_timeout = 20ms;
+  auto pool = make_pool(cfg);
+  auto beside = time_out_beside(pool); // 50 ms: arrived at 30 ms
+  BOOST_TEST(!beside->done());
+  advance(40ms);
+  BOOST_TEST(has_value(beside, 20));
+  BOOST_TEST(stats(pool).queue_timeouts == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(only_the_first_rerun_beside_a_stuck_task_is_free) {
+  // Task 2 runs beside task 1 on worker a, then (after 1 times out) beside
+  // the older task 3 on worker b, which times out too: that second rerun
+  // counts as its one redelivery, so when its third run crashes its worker,
+  // it is quarantined. Otherwise a task could run again without end.
+  p->react = [](int64_t x, int attempt) {
+    if (x != 2)
+      return reaction::never();
+    return attempt == 2
+               ? reaction::die_with(caf::make_error(caf::sec::runtime_error), 5ms)
+               : reaction::reply_after(40ms);
+  };
+  worker_pool_config cfg;
+  cfg.workers = 2;
+  cfg.max_in_flight_per_worker = 2;
+  cfg.task_timeout = 50ms;
+  cfg.max_redeliveries = 1;
+  auto pool = make_pool(cfg);
+  auto one = ask(pool, 1); // on a, times out at 50 ms
+  run();
+  advance(10ms);
+  auto three = ask(pool, 3); // on b, times out at 60 ms
+  run();
+  advance(20ms);
+  auto two = ask(pool, 2); // 30 ms: on a, beside 1
+  run();
+  advance(20ms); // 50 ms: 2 reruns on b, beside 3
+  BOOST_TEST(has_error(one, caf::sec::request_timeout));
+  advance(10ms); // 60 ms: 3 times out, 2 reruns again
+  BOOST_TEST(has_error(three, caf::sec::request_timeout));
+  BOOST_TEST(!two->done());
+  advance(5ms); // 65 ms: its third run crashes its worker
+  BOOST_TEST(has_error(two, caf::sec::runtime_error));
+  BOOST_TEST(p->attempts[2] == 3);
+  auto s = stats(pool);
+  BOOST_TEST(s.quarantined == 1u);
+  BOOST_TEST(s.redelivered == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(
     without_redeliveries_a_task_beside_a_stuck_one_fails_with_its_worker) {
   auto pool = make_pool(beside_a_stuck_task(0));
