@@ -30,7 +30,8 @@ struct worker_pool_stats {
   uint64_t running = 0;
   /// Tasks whose worker answered with a value.
   uint64_t completed = 0;
-  /// Tasks whose worker answered with an error.
+  /// Tasks whose worker answered with an error, or that ended with a worker
+  /// killed for a task beside them (see the task timeout in worker_pool.hpp).
   uint64_t failed = 0;
   /// Tasks answered `sec::request_timeout` by the pool's task timeout.
   uint64_t timed_out = 0;

@@ -45,8 +45,9 @@
 /// spreads over the workers before any gets a second task. At most
 /// workers x max_in_flight_per_worker tasks run at once (plus, after a task
 /// timeout on a worker the user handed in, the tasks still finishing on that
-/// dropped worker; its `task_timed_out` events then replace nothing, and its
-/// crash is not seen: those tasks end by their own timeout). Higher priorities run
+/// dropped worker; its `task_timed_out` events then replace nothing, and if
+/// it crashes, the tasks in its mailbox bounce as `request_receiver_down`
+/// while the one it was running ends by its own timeout). Higher priorities run
 /// first; equal priorities run in arrival order.
 ///
 /// Every task is answered exactly once:
@@ -64,8 +65,12 @@
 ///   the user handed in is only dropped from the pool) and its late answer is
 ///   discarded. Other tasks on that worker did not fail: on a killed worker
 ///   they run again, the first time without using up a redelivery (with
-///   `max_redeliveries` 0, at most once: `caf::exit_reason::kill`); on a
-///   dropped one they run on and are answered, or time out, on their own;
+///   `max_redeliveries` 0 they end with the worker: `caf::exit_reason::kill`,
+///   counted as failed); on a dropped one they run on and are answered, or
+///   time out, on their own. The kill is a message: a stuck worker that
+///   wakes up may still run tasks already in its mailbox before it stops
+///   (their answers are discarded), so work that must not run twice wants
+///   `max_in_flight_per_worker` 1;
 /// - when its worker crashes, the task runs again on another worker up to
 ///   `max_redeliveries` times (ahead of the queue, also past its capacity,
 ///   since they were accepted already; a worker's tasks in the order they
