@@ -383,7 +383,11 @@ struct effect {
     timer,
     monitor,
     demonitor,
+    /// An exit message with `reason` to `target`, in its turn.
     stop,
+    /// An exit message with `reason` to `target`, ahead of the messages
+    /// waiting in its mailbox (a stuck worker must not run them first).
+    kill,
     finish,
   };
   effect(kind_t k, caf::strong_actor_ptr to) : kind(k), target(std::move(to)) {}
@@ -735,10 +739,14 @@ private:
           address(), caf::default_attachable::monitor});
       break;
     case effect::stop:
-      e.target->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+    case effect::kill: {
+      auto prio = e.kind == effect::kill ? caf::message_priority::high
+                                         : caf::message_priority::normal;
+      e.target->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(prio), {},
                                                   caf::exit_msg{address(), e.reason}),
                         eu);
       break;
+    }
     case effect::finish: {
       // Unregistered even if cleanup throws, so that the system's shutdown
       // never waits for the pool.
@@ -1129,6 +1137,15 @@ private:
   void on_down(const caf::down_msg& dm) {
     for (auto& kvp : workers_)
       if (kvp.second.hdl.address() == dm.source) {
+        // CAF sends it once the worker's mailbox is closed: one about a
+        // worker that still reads its mailbox was sent by someone else and
+        // must not cost the worker its tasks.
+        if (liveness_of(caf::actor_cast<caf::abstract_actor*>(kvp.second.hdl)) ==
+            liveness::alive) {
+          log_->warn("worker_pool: ignored a down message for live worker {}",
+                     kvp.second.hdl.id());
+          return;
+        }
         worker_lost(kvp.first, dm.reason, false);
         return;
       }
@@ -1385,7 +1402,7 @@ private:
       emit(effect::demonitor, w.hdl);
       // A worker the user handed in is only dropped, never stopped by the pool.
       if (w.owned)
-        emit(effect::stop, w.hdl, caf::exit_reason::kill);
+        emit(effect::kill, w.hdl, caf::exit_reason::kill);
     }
     // Pushed to the front of their queues last first, so that they run
     // again in the order they were dispatched.

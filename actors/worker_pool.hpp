@@ -67,16 +67,19 @@
 ///   they run again, the first time without using up a redelivery (with
 ///   `max_redeliveries` 0 they end with the worker: `caf::exit_reason::kill`,
 ///   counted as failed); on a dropped one they run on and are answered, or
-///   time out, on their own. The kill is a message: a stuck worker that
-///   wakes up may still run tasks already in its mailbox before it stops
-///   (their answers are discarded), so work that must not run twice wants
-///   `max_in_flight_per_worker` 1;
+///   time out, on their own. The kill goes ahead of the tasks waiting in the
+///   worker's mailbox: a stuck worker that wakes up stops before it runs a
+///   task that reached it while it was stuck. CAF takes messages out of a
+///   mailbox a few at a time, though, so a task that had reached it before
+///   the stuck one started may still run there (its answer is discarded):
+///   work that must not run twice wants `max_in_flight_per_worker` 1;
 /// - when its worker crashes, the task runs again on another worker up to
 ///   `max_redeliveries` times (ahead of the queue, also past its capacity,
 ///   since they were accepted already; a worker's tasks in the order they
 ///   were dispatched); after that the caller gets the worker's exit
 ///   reason (`caf::sec::request_receiver_down` for a normal exit) and the
-///   task is counted as quarantined;
+///   task is counted as quarantined. Only CAF's own down message counts: one
+///   that another actor sends about a worker still running is ignored;
 /// - `error::shut_down` after (shutdown_atom), and the pool's exit reason (or
 ///   `error::shut_down` for a normal exit) when the pool dies with the task
 ///   queued or running; drain requests are answered the same way. When no

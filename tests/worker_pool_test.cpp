@@ -1733,6 +1733,74 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(s.timed_out == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_stuck_worker_is_killed_before_it_runs_the_tasks_in_its_mailbox) {
+  // Task 1 blocks its worker's thread: task 2, sent to it beside task 1, waits
+  // unread in its mailbox. When task 1 times out, the pool kills the worker
+  // and sends task 2 to the replacement. The kill overtakes task 2 in the old
+  // worker's mailbox, so that task 2 runs once, on the replacement, and not
+  // also on the old worker when its thread comes back.
+  p->react = [](int64_t x, int) {
+    return x == 2 ? reaction::reply_after(10ms) : reaction::never();
+  };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.max_in_flight_per_worker = 2;
+  cfg.task_timeout = 50ms;
+  cfg.max_redeliveries = 1;
+  auto pool = make_pool(cfg);
+  auto stuck_worker = p->spawned.at(0);
+  auto* blocked =
+      dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(stuck_worker));
+  BOOST_REQUIRE(blocked != nullptr);
+  auto not_blocked = [blocked](caf::resumable* job) { return job != blocked; };
+  auto stuck = ask(pool, 1);
+  run();
+  advance(30ms);
+  auto beside = ask(pool, 2);
+  sched.run_jobs_filtered(not_blocked);
+  sched.advance_time(20ms); // 50 ms: task 1 times out
+  sched.run_jobs_filtered(not_blocked);
+  BOOST_TEST(has_error(stuck, caf::sec::request_timeout));
+  BOOST_TEST(p->spawned.size() == 2u);
+  BOOST_TEST(p->attempts[2] == 1); // on the replacement
+  // The blocked thread comes back and takes one message: the kill.
+  BOOST_REQUIRE(sched.prioritize(stuck_worker));
+  sched.run_once();
+  BOOST_TEST(p->attempts[2] == 1);
+  run();
+  advance(10ms);
+  BOOST_TEST(has_value(beside, 20));
+  BOOST_TEST(p->attempts[2] == 1);
+  BOOST_TEST(p->calls == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_down_message_about_a_live_worker_is_ignored) {
+  // Only CAF says when a worker is down: a down message that another actor
+  // sends about a worker that still runs neither fails nor re-dispatches its
+  // task, and the worker stays in the pool.
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.max_redeliveries = 1;
+  auto pool = make_pool(cfg);
+  auto w = p->spawned.at(0);
+  auto out = ask(pool, 1);
+  run();
+  caf::anon_send(pool,
+                 caf::down_msg{w.address(), caf::make_error(caf::sec::runtime_error)});
+  auto forger = spawn([](caf::event_based_actor*) -> caf::behavior { return {}; });
+  caf::send_as(forger, pool,
+               caf::down_msg{w.address(), caf::make_error(caf::exit_reason::kill)});
+  run();
+  advance(10ms);
+  BOOST_TEST(has_value(out, 10));
+  BOOST_TEST(p->attempts[1] == 1);
+  BOOST_TEST(p->spawned.size() == 1u);
+  auto s = stats(pool);
+  BOOST_TEST(s.workers == 1u);
+  BOOST_TEST(s.redelivered == 0u);
+  BOOST_TEST(s.completed == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_worker_that_is_gone_is_refused_at_spawn) {
   auto dead = dead_backend();
   worker_pool_config cfg;
