@@ -50,8 +50,10 @@
 /// made are stopped. A worker that does not answer within `worker_timeout`
 /// fails its caller with `sec::request_timeout`. The gate monitors its
 /// workers: when one dies, every request still at it fails at once with the
-/// worker's exit reason, and a per-key worker is made anew for the next
-/// request of its key. A shared worker that is gone stays gone: every later
+/// worker's exit reason (`sec::request_receiver_down` for a normal exit, also
+/// for a request it had passed on with `delegate`: keep a worker that
+/// delegates alive until the answer), and a per-key worker is made anew for
+/// the next request of its key. A shared worker that is gone stays gone: every later
 /// submit fails at once with its exit reason (a request to a dead remote
 /// actor would be dropped without an answer).
 #pragma once

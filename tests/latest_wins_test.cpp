@@ -354,6 +354,40 @@ BOOST_AUTO_TEST_CASE(a_dying_worker_fails_its_requests_at_once) {
   BOOST_TEST(s.keys == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_worker_that_delegates_then_exits_normally_fails_its_caller) {
+  // The gate cannot tell a request passed on from one dropped: a worker that
+  // exits, normally or not, fails every request still at it at once. The
+  // answer that comes later from the actor it delegated to is ignored.
+  auto backend = worker; // answers after 100 ms
+  latest_wins_config c;
+  c.worker_factory = [backend](caf::actor_system& sys) {
+    return sys.spawn([backend](caf::event_based_actor* self) -> caf::behavior {
+      return {[=](ask_atom a, std::string& q) {
+        auto res = self->delegate(backend, a, std::move(q));
+        self->quit();
+        return res;
+      }};
+    });
+  };
+  auto g = make(c);
+  auto a = search(g, "a", "x");
+  run();
+  BOOST_REQUIRE(a->done());
+  BOOST_TEST(a->value->error() == caf::sec::request_receiver_down);
+  BOOST_TEST(ms(elapsed()) == 0);
+  advance(100ms); // the delegated answer reaches the gate
+  BOOST_TEST(a->calls == 1);
+  auto s = stats(g);
+  BOOST_TEST(s.in_flight == 0u);
+  BOOST_TEST(s.completed == 1u); // the error it was answered
+  // The key gets a new worker for its next request.
+  auto b = search(g, "a", "y");
+  run();
+  BOOST_REQUIRE(b->done());
+  BOOST_TEST(b->value->error() == caf::sec::request_receiver_down);
+  BOOST_TEST(counters->calls == 2);
+}
+
 BOOST_AUTO_TEST_CASE(a_dead_per_key_worker_is_made_anew) {
   auto made = std::make_shared<std::vector<caf::actor>>();
   auto cs = counters;
