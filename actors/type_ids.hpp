@@ -35,20 +35,24 @@ struct worker_pool_stats {
   uint64_t failed = 0;
   /// Tasks answered `sec::request_timeout` by the pool's task timeout.
   uint64_t timed_out = 0;
-  /// Re-dispatches of tasks whose worker crashed.
+  /// Re-dispatches of tasks whose worker crashed (also the reruns of tasks
+  /// that ran beside a stuck task on a worker the pool killed).
   uint64_t redelivered = 0;
   /// Tasks set aside after crashing more than max_redeliveries workers.
   uint64_t quarantined = 0;
   /// Tasks refused `error::overloaded` because the queue was full.
   uint64_t rejected = 0;
-  /// Queued tasks answered `error::dropped` to make room for newer ones.
+  /// Tasks answered `error::dropped` by the overflow policy (a queued one
+  /// pushed out, or the new one itself) or because they could not be handed
+  /// to a worker.
   uint64_t dropped = 0;
   /// Queued tasks answered `error::overloaded` after waiting longer than
   /// the queue timeout.
   uint64_t queue_timeouts = 0;
   /// Queued tasks answered `error::dropped` by (clear_atom).
   uint64_t cleared = 0;
-  /// Workers started to replace crashed or stuck ones.
+  /// Workers started to replace crashed or stuck ones, and workers leaving
+  /// after a shrink that stayed to take a lost worker's place.
   uint64_t replaced = 0;
   /// Replacements waiting for their restart back-off.
   uint64_t restarting = 0;
@@ -78,7 +82,8 @@ enum class pool_event : uint8_t {
   task_timed_out,
   /// Task `task` crashed too many workers; its caller got `reason`.
   task_quarantined,
-  /// The pool was resized to `workers` workers.
+  /// The pool was resized; `workers` counts the workers running now
+  /// (replacements still waiting for their back-off are not among them).
   resized,
   /// Dispatch was paused.
   paused,

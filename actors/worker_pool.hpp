@@ -10,7 +10,12 @@
 ///   (resize_atom, uint64_t n)               -> void   grow or shrink to n
 ///                                              (busy workers finish their
 ///                                              tasks before leaving; a grow
-///                                              takes them back first)
+///                                              takes them back first), or
+///                                              error::invalid_config: n 0
+///                                              or above the limits, a grow
+///                                              without a factory, or the
+///                                              factory failing (the workers
+///                                              it started stay)
 ///   (pause_atom) / (resume_atom)            -> void   stop / restart dispatch
 ///   (drain_atom)                            -> void   once nothing is queued
 ///                                                     and nothing runs
@@ -24,14 +29,16 @@
 ///                                              worker_pool_event (a plain
 ///                                              message from the pool) for
 ///                                              every change: worker
-///                                              replaced or lost, task timed
-///                                              out or quarantined, resized,
-///                                              paused, resumed, cleared,
-///                                              stopped.
+///                                              replaced or lost, replacement
+///                                              delayed by the back-off or
+///                                              cancelled, task timed out or
+///                                              quarantined, resized, paused,
+///                                              resumed, cleared, stopped.
 ///                                              Dead subscribers are dropped.
 ///   (unsubscribe_atom, caf::actor who)      -> void
-///   (expire_atom, uint64_t)                 the pool's own timer; ignored
-///                                           from any other sender
+///   (expire_atom, uint64_t)                 the pool's own timer; from any
+///                                           other sender answered void, no
+///                                           effect
 ///
 /// A message that is not one of the control messages above is a task with
 /// priority 0. A task sent as a plain message (not a request) runs, but the
@@ -54,19 +61,22 @@
 /// - the worker's answer (value or error), relayed unchanged;
 /// - `error::overloaded` when the queue is full (overflow_policy::reject_newest),
 ///   or `error::dropped` for the oldest queued task of the lowest priority when
-///   a new one pushes it out (overflow_policy::drop_oldest);
+///   a new one pushes it out (overflow_policy::drop_oldest; a new task of a
+///   lower priority than every queued one is itself answered `error::dropped`);
 /// - `error::dropped` when (clear_atom) empties the queue it waits in, or
 ///   when the pool could not hand it to a worker (the send threw, out of
 ///   memory say): it did not run then;
 /// - `error::overloaded` when it waited in the queue longer than
 ///   `queue_timeout` without starting (it never runs then);
 /// - `caf::sec::request_timeout` when the task ran longer than `task_timeout`;
-///   the stuck worker is replaced (and killed if the pool made it; a worker
-///   the user handed in is only dropped from the pool) and its late answer is
+///   the stuck worker is replaced by the factory (without one the pool goes
+///   on with one worker fewer), killed if the pool made it (a worker the user
+///   handed in is only dropped from the pool), and its late answer is
 ///   discarded. Other tasks on that worker did not fail: on a killed worker
 ///   they run again, the first time without using up a redelivery (with
 ///   `max_redeliveries` 0 they end with the worker: `caf::exit_reason::kill`,
-///   counted as failed); on a dropped one they run on and are answered, or
+///   counted as failed; past their redeliveries they are quarantined with
+///   `caf::exit_reason::kill`); on a dropped one they run on and are answered, or
 ///   time out, on their own. The kill goes ahead of the tasks waiting in the
 ///   worker's mailbox: a stuck worker that wakes up stops before it runs a
 ///   task that reached it while it was stuck. CAF takes messages out of a
@@ -74,12 +84,12 @@
 ///   the stuck one started may still run there (its answer is discarded):
 ///   work that must not run twice wants `max_in_flight_per_worker` 1;
 /// - when its worker crashes, the task runs again on another worker up to
-///   `max_redeliveries` times (ahead of the queue, also past its capacity,
-///   since they were accepted already; a worker's tasks in the order they
-///   were dispatched); after that the caller gets the worker's exit
-///   reason (`caf::sec::request_receiver_down` for a normal exit) and the
-///   task is counted as quarantined. Only CAF's own down message counts: one
-///   that another actor sends about a worker still running is ignored;
+///   `max_redeliveries` times (ahead of the queued tasks of its priority,
+///   also past the queue's capacity, since they were accepted already; a
+///   worker's tasks in the order they were last dispatched); after that the caller gets
+///   the worker's exit reason (`caf::sec::request_receiver_down` for a normal exit) and
+///   the task is counted as quarantined. Only CAF's own down message counts: one that
+///   another actor sends about a worker still running is ignored;
 /// - `error::shut_down` after (shutdown_atom), and the pool's exit reason (or
 ///   `error::shut_down` for a normal exit) when the pool dies with the task
 ///   queued or running; drain requests are answered the same way. When no
@@ -177,7 +187,8 @@ enum class overflow_policy {
   /// The new task is refused with `error::overloaded` (default).
   reject_newest,
   /// The oldest task of the lowest queued priority is answered
-  /// `error::dropped` and the new task is queued.
+  /// `error::dropped` and the new task is queued; a new task whose priority
+  /// is below every queued one is itself answered `error::dropped`.
   drop_oldest,
 };
 

@@ -1722,6 +1722,50 @@ BOOST_AUTO_TEST_CASE(only_the_first_rerun_beside_a_stuck_task_is_free) {
   BOOST_TEST(s.redelivered == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_task_beside_stuck_ones_past_its_redeliveries_ends_as_its_worker) {
+  // Task 2 runs beside stuck task 1 on worker a, then beside stuck 3 on b,
+  // then beside stuck 5 on c: the first rerun is free, the second uses its
+  // one redelivery, and when c is killed too it is quarantined with the
+  // reason its worker ended with, as with max_redeliveries 0.
+  p->react = [](int64_t x, int) {
+    return x == 2 ? reaction::reply_after(40ms) : reaction::never();
+  };
+  worker_pool_config cfg;
+  cfg.workers = 3;
+  cfg.max_in_flight_per_worker = 2;
+  cfg.task_timeout = 50ms;
+  cfg.max_redeliveries = 1;
+  auto pool = make_pool(cfg);
+  auto events = subscribe_listener(pool);
+  auto one = ask(pool, 1); // a, times out at 50 ms
+  run();
+  advance(10ms);
+  auto three = ask(pool, 3); // b, times out at 60 ms
+  run();
+  advance(10ms);
+  auto five = ask(pool, 5); // c, times out at 70 ms
+  run();
+  advance(10ms);
+  auto two = ask(pool, 2); // 30 ms: on a, beside 1
+  run();
+  advance(20ms); // 50 ms: 2 reruns on b, free
+  advance(10ms); // 60 ms: 2 reruns on c, its one redelivery
+  BOOST_TEST(!two->done());
+  advance(10ms); // 70 ms
+  BOOST_TEST(has_error(five, caf::sec::request_timeout));
+  BOOST_TEST(has_error(two, caf::exit_reason::kill));
+  BOOST_TEST(p->attempts[2] == 3);
+  auto s = stats(pool);
+  BOOST_TEST(s.quarantined == 1u);
+  BOOST_TEST(s.redelivered == 2u);
+  BOOST_TEST(s.timed_out == 3u);
+  auto q = std::find_if(events->begin(), events->end(), [](const worker_pool_event& ev) {
+    return ev.kind == pool_event::task_quarantined;
+  });
+  BOOST_REQUIRE(q != events->end());
+  BOOST_TEST(q->reason == to_string(caf::make_error(caf::exit_reason::kill)));
+}
+
 BOOST_AUTO_TEST_CASE(
     without_redeliveries_a_task_beside_a_stuck_one_fails_with_its_worker) {
   auto pool = make_pool(beside_a_stuck_task(0));
