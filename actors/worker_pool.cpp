@@ -817,7 +817,7 @@ private:
     }
     auto token = xs.type_token();
     if (token == caf::make_type_token<caf::down_msg>()) {
-      on_down(xs.get_as<caf::down_msg>(0));
+      on_down(xs.get_as<caf::down_msg>(0), what->sender);
       return;
     }
     if (token == caf::make_type_token<caf::exit_msg>()) {
@@ -1134,14 +1134,19 @@ private:
     check_drain();
   }
 
-  void on_down(const caf::down_msg& dm) {
+  void on_down(const caf::down_msg& dm, const caf::strong_actor_ptr& sender) {
     for (auto& kvp : workers_)
       if (kvp.second.hdl.address() == dm.source) {
-        // CAF sends it once the worker's mailbox is closed: one about a
-        // worker that still reads its mailbox was sent by someone else and
-        // must not cost the worker its tasks.
-        if (liveness_of(caf::actor_cast<caf::abstract_actor*>(kvp.second.hdl)) ==
-            liveness::alive) {
+        // CAF flags an actor (or the proxy of a remote one) as terminating
+        // before it sends its down message, with that actor as the sender. One
+        // about a worker still running was sent by someone else and must not
+        // cost the worker its tasks.
+        auto state = liveness_of(caf::actor_cast<caf::abstract_actor*>(kvp.second.hdl));
+        bool live = state == liveness::alive;
+        if (state == liveness::unknown)
+          live = kvp.second.hdl.node() == home_system().node() || !sender ||
+                 sender->address() != dm.source;
+        if (live) {
           log_->warn("worker_pool: ignored a down message for live worker {}",
                      kvp.second.hdl.id());
           return;

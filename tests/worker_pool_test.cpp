@@ -1845,6 +1845,34 @@ BOOST_AUTO_TEST_CASE(a_down_message_about_a_live_worker_is_ignored) {
   BOOST_TEST(s.completed == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_down_message_about_a_live_pool_worker_is_ignored) {
+  // As above, for a worker without a mailbox of its own (a pool): its state
+  // shows only in its flags, which CAF sets before the real down message.
+  worker_pool_config inner_cfg;
+  inner_cfg.workers = 1;
+  auto inner = make_pool(inner_cfg);
+  worker_pool_config outer_cfg;
+  outer_cfg.workers = 1;
+  outer_cfg.max_redeliveries = 1;
+  auto outer = spawn_worker_pool(sys, outer_cfg, std::vector<caf::actor>{inner});
+  BOOST_REQUIRE(outer);
+  pools.push_back(*outer);
+  run();
+  auto out = ask(*outer, 1);
+  run();
+  caf::anon_send(
+      *outer, caf::down_msg{inner.address(), caf::make_error(caf::sec::runtime_error)});
+  run();
+  advance(10ms);
+  BOOST_TEST(has_value(out, 10));
+  BOOST_TEST(p->attempts[1] == 1);
+  BOOST_TEST(stats(*outer).workers == 1u);
+  // Killed for real, it is lost: the outer pool, without a factory, has none left.
+  kill(inner);
+  BOOST_TEST(caf::actor_cast<caf::abstract_actor*>(*outer)->getf(
+      caf::abstract_actor::is_terminated_flag));
+}
+
 BOOST_AUTO_TEST_CASE(a_worker_that_is_gone_is_refused_at_spawn) {
   auto dead = dead_backend();
   worker_pool_config cfg;
