@@ -1873,6 +1873,122 @@ BOOST_AUTO_TEST_CASE(a_down_message_about_a_live_pool_worker_is_ignored) {
       caf::abstract_actor::is_terminated_flag));
 }
 
+BOOST_AUTO_TEST_CASE(random_runs_answer_every_caller_once_and_their_counters_add_up) {
+  // 200 seeded runs of 300 random steps each: tasks (some prioritized) whose
+  // workers answer, fail, crash or hang; resizes, pauses, clears, drains and
+  // kills from outside; queue and task timeouts, both overflow policies, and
+  // a restart back-off. Every caller and every drain is answered once, no
+  // worker runs more than its limit, and at the end nothing is left running
+  // or queued and the outcome counters add up to the tasks sent.
+  std::minstd_rand rng;
+  for (int seed = 1; seed <= 200; ++seed) {
+    rng.seed(seed);
+    p = std::make_shared<probe>();
+    p->react = [&rng](int64_t, int) {
+      switch (rng() % 12) {
+      case 0:
+        return reaction::die_with(caf::make_error(caf::sec::runtime_error),
+                                  std::chrono::milliseconds(1 + rng() % 20));
+      case 1:
+        return reaction::never();
+      case 2:
+        return reaction::fail_with(caf::make_error(caf::sec::runtime_error),
+                                   std::chrono::milliseconds(1 + rng() % 20));
+      default:
+        return reaction::reply_after(std::chrono::milliseconds(1 + rng() % 40));
+      }
+    };
+    worker_pool_config cfg;
+    size_t mif = 1 + seed % 3;
+    cfg.workers = 1 + seed % 4;
+    cfg.max_in_flight_per_worker = mif;
+    cfg.task_timeout = 50ms;
+    cfg.max_redeliveries = seed % 3;
+    cfg.queue_capacity = 1 + rng() % 8;
+    cfg.overflow =
+        seed % 2 ? overflow_policy::drop_oldest : overflow_policy::reject_newest;
+    if (seed % 5 != 0)
+      cfg.queue_timeout = std::chrono::milliseconds(20 + rng() % 60);
+    if (seed % 3 == 0) {
+      cfg.restart_backoff = 5ms;
+      cfg.restart_backoff_max = 40ms;
+      cfg.restart_backoff_reset = 30ms;
+    }
+    auto pool = make_pool(cfg);
+    std::vector<std::shared_ptr<outcome<caf::message>>> outs;
+    std::vector<std::shared_ptr<outcome<caf::error>>> drains;
+    for (int step = 0; step < 300; ++step) {
+      switch (rng() % 14) {
+      case 0:
+        caf::anon_send(pool, resize_atom_v, uint64_t{1 + rng() % 5});
+        break;
+      case 1:
+      case 2:
+        advance(std::chrono::milliseconds(rng() % 30));
+        break;
+      case 3:
+        caf::anon_send(pool, pause_atom_v);
+        break;
+      case 4:
+        caf::anon_send(pool, resume_atom_v);
+        break;
+      case 5:
+        if (rng() % 4 == 0)
+          caf::anon_send(pool, clear_atom_v);
+        break;
+      case 6:
+        drains.push_back(request_drain(pool));
+        break;
+      case 7:
+        if (!p->spawned.empty() && rng() % 3 == 0)
+          caf::anon_send_exit(p->spawned[rng() % p->spawned.size()],
+                              caf::exit_reason::kill);
+        break;
+      case 8:
+        outs.push_back(ask(pool, static_cast<int32_t>(rng() % 3), int64_t(outs.size())));
+        break;
+      default:
+        outs.push_back(ask(pool, int64_t(outs.size())));
+      }
+      run();
+      BOOST_REQUIRE_MESSAGE(p->per_worker_max <= int(mif),
+                            "seed " << seed << " step " << step << ": a worker ran "
+                                    << p->per_worker_max << " tasks at once");
+      for (auto& o : outs)
+        BOOST_REQUIRE(o->calls <= 1);
+    }
+    caf::anon_send(pool, resume_atom_v);
+    run();
+    advance(60000ms);
+    run();
+    bool alive = !caf::actor_cast<caf::abstract_actor*>(pool)->getf(
+        caf::abstract_actor::is_terminated_flag);
+    size_t values = 0;
+    for (auto& o : outs) {
+      BOOST_REQUIRE_MESSAGE(o->calls == 1, "seed " << seed << ": unanswered");
+      if (o->value->match_elements<int64_t>())
+        ++values;
+    }
+    for (auto& d : drains)
+      BOOST_REQUIRE_MESSAGE(d->calls == 1, "seed " << seed << ": drain unanswered");
+    if (alive) {
+      auto s = stats(pool);
+      auto sum = s.completed + s.failed + s.timed_out + s.quarantined + s.rejected +
+                 s.dropped + s.queue_timeouts + s.cleared;
+      BOOST_CHECK_MESSAGE(s.running == 0u && s.queued == 0u,
+                          "seed " << seed << " leftover running " << s.running
+                                  << " queued " << s.queued);
+      BOOST_CHECK_MESSAGE(sum == outs.size(), "seed " << seed << " counters sum " << sum
+                                                      << " tasks " << outs.size());
+      BOOST_CHECK_MESSAGE(s.completed == values, "seed " << seed << " completed "
+                                                         << s.completed << " values "
+                                                         << values);
+    }
+    caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+    run();
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_worker_that_is_gone_is_refused_at_spawn) {
   auto dead = dead_backend();
   worker_pool_config cfg;
