@@ -356,6 +356,13 @@ struct worker_entry {
   uint32_t quick_losses = 0;
 };
 
+/// A worker the user handed in that the pool dropped while tasks still run
+/// on it.
+struct dropped_worker {
+  caf::actor hdl;
+  size_t running = 0;
+};
+
 /// A replacement waiting for its restart back-off.
 struct pending_restart {
   caf::error reason;
@@ -1107,6 +1114,17 @@ private:
           worker_lost(worker_id, err, true);
           return;
         }
+      } else if (auto d = dropped_.find(worker_id); d != dropped_.end()) {
+        // The same for a worker dropped while tasks still run on it.
+        auto& err = what->content().get_as<caf::error>(0);
+        auto state = liveness_of(caf::actor_cast<caf::abstract_actor*>(d->second.hdl));
+        if (state == liveness::dying)
+          return;
+        if (state == liveness::unknown && err == caf::sec::request_receiver_down) {
+          emit(effect::demonitor, d->second.hdl);
+          dropped_lost(worker_id, err);
+          return;
+        }
       }
     }
     runs_.add(std::chrono::duration_cast<caf::timespan>(now() - ri->started));
@@ -1137,23 +1155,32 @@ private:
   void on_down(const caf::down_msg& dm, const caf::strong_actor_ptr& sender) {
     for (auto& kvp : workers_)
       if (kvp.second.hdl.address() == dm.source) {
-        // CAF flags an actor (or the proxy of a remote one) as terminating
-        // before it sends its down message, with that actor as the sender. One
-        // about a worker still running was sent by someone else and must not
-        // cost the worker its tasks.
-        auto state = liveness_of(caf::actor_cast<caf::abstract_actor*>(kvp.second.hdl));
-        bool live = state == liveness::alive;
-        if (state == liveness::unknown)
-          live = kvp.second.hdl.node() == home_system().node() || !sender ||
-                 sender->address() != dm.source;
-        if (live) {
-          log_->warn("worker_pool: ignored a down message for live worker {}",
-                     kvp.second.hdl.id());
-          return;
-        }
-        worker_lost(kvp.first, dm.reason, false);
+        if (!forged(kvp.second.hdl, dm, sender))
+          worker_lost(kvp.first, dm.reason, false);
         return;
       }
+    for (auto& kvp : dropped_)
+      if (kvp.second.hdl.address() == dm.source) {
+        if (!forged(kvp.second.hdl, dm, sender))
+          dropped_lost(kvp.first, dm.reason);
+        return;
+      }
+  }
+
+  // CAF flags an actor (or the proxy of a remote one) as terminating before
+  // it sends its down message, with that actor as the sender. One about a
+  // worker still running was sent by someone else and must not cost the
+  // worker its tasks.
+  bool forged(const caf::actor& worker, const caf::down_msg& dm,
+              const caf::strong_actor_ptr& sender) {
+    auto state = liveness_of(caf::actor_cast<caf::abstract_actor*>(worker));
+    bool live = state == liveness::alive;
+    if (state == liveness::unknown)
+      live = worker.node() == home_system().node() || !sender ||
+             sender->address() != dm.source;
+    if (live)
+      log_->warn("worker_pool: ignored a down message for live worker {}", worker.id());
+    return live;
   }
 
   // When the first task still waiting on the queue timeout must start; max if
@@ -1264,6 +1291,7 @@ private:
         // Beside a task that timed out before, on a worker handed in by the
         // user and dropped then.
         log_->info("worker_pool: task {} timed out on a worker dropped before", r.t.id);
+        settled_on_dropped(r.worker);
       }
       publish(pool_event::task_timed_out, r.t.id);
       answer(std::move(r.t.to), caf::make_error(caf::sec::request_timeout));
@@ -1366,8 +1394,10 @@ private:
   // Frees one slot of a worker after a task left it.
   void release_slot(uint64_t worker_id) {
     auto w = workers_.find(worker_id);
-    if (w == workers_.end())
+    if (w == workers_.end()) {
+      settled_on_dropped(worker_id);
       return;
+    }
     --w->second.in_flight;
     if (w->second.retiring) {
       if (w->second.in_flight == 0) {
@@ -1388,7 +1418,7 @@ private:
   // worker the pool stopped they run again, the first time without counting
   // as a redelivery (with max_redeliveries 0 they fail: at most once); on a
   // worker the user handed in, which lives on, they stay in the running
-  // table, settled by its answer or their own deadline.
+  // table, settled by its answer, their own deadline or its crash (dropped_).
   void worker_lost(uint64_t worker_id, const caf::error& exit_reason, bool drop,
                    bool then_dispatch = true, bool stuck = false) {
     auto wi = workers_.find(worker_id);
@@ -1403,50 +1433,20 @@ private:
     workers_.erase(wi);
     if (then_dispatch)
       forget_idle_of_leavers();
+    auto keys = running_.keys_of(worker_id);
     if (drop) {
-      emit(effect::demonitor, w.hdl);
-      // A worker the user handed in is only dropped, never stopped by the pool.
+      // A worker the user handed in is only dropped, never stopped by the
+      // pool; while tasks still run on it, its crash must reach them.
+      if (stuck && !w.owned && !keys.empty())
+        dropped_.emplace(worker_id, dropped_worker{w.hdl, keys.size()});
+      else
+        emit(effect::demonitor, w.hdl);
       if (w.owned)
         emit(effect::kill, w.hdl, caf::exit_reason::kill);
     }
-    // Pushed to the front of their queues last first, so that they run
-    // again in the order they were dispatched.
-    auto keys = running_.keys_of(worker_id);
     if (stuck && !w.owned)
       keys.clear();
-    for (auto k = keys.rbegin(); k != keys.rend(); ++k) {
-      auto t = std::move(running_.take(*k).t);
-      if (stuck && cfg_.max_redeliveries == 0) {
-        // At most once: it ends with its worker.
-        ++stats_.failed;
-        answer(std::move(t.to), caf::make_error(caf::exit_reason::kill));
-        continue;
-      }
-      // Once per task: a task that hangs its worker while an older one
-      // beside it times out first would otherwise run again without end.
-      bool uncounted = stuck && !t.stuck_rerun;
-      if (uncounted || t.redeliveries < cfg_.max_redeliveries) {
-        if (uncounted)
-          t.stuck_rerun = true;
-        else
-          ++t.redeliveries;
-        t.requeued = true;
-        ++stats_.redelivered;
-        log_->info("worker_pool: task {} re-dispatched after its worker failed ({})",
-                   t.id, to_string(reason));
-        auto prio = t.priority;
-        queue_[prio].push_front(std::move(t));
-        ++queued_;
-      } else {
-        // A task beside a stuck one ends as its killed worker did.
-        auto ended = stuck ? caf::make_error(caf::exit_reason::kill) : reason;
-        ++stats_.quarantined;
-        log_->warn("worker_pool: task {} quarantined after {} redeliveries: {}", t.id,
-                   t.redeliveries, to_string(ended));
-        publish(pool_event::task_quarantined, t.id, ended);
-        answer(std::move(t.to), std::move(ended));
-      }
-    }
+    rerun_or_quarantine(keys, reason, stuck);
     if (!w.retiring) {
       // Without a factory there is nothing to wait for.
       auto delay = factory_ ? restart_delay(w) : caf::timespan::zero();
@@ -1483,6 +1483,71 @@ private:
     dispatch();
     arm_timer();
     check_drain();
+  }
+
+  // A task on a dropped worker ended; the last one ends its watch.
+  void settled_on_dropped(uint64_t worker_id) {
+    auto d = dropped_.find(worker_id);
+    if (d == dropped_.end() || --d->second.running > 0)
+      return;
+    emit(effect::demonitor, d->second.hdl);
+    dropped_.erase(d);
+  }
+
+  // A dropped worker died: the tasks still on it crashed with it.
+  void dropped_lost(uint64_t worker_id, const caf::error& exit_reason) {
+    auto d = dropped_.find(worker_id);
+    if (d == dropped_.end())
+      return;
+    dropped_.erase(d);
+    auto reason = exit_reason ? exit_reason
+                              : caf::make_error(caf::sec::request_receiver_down,
+                                                "worker_pool: the worker exited");
+    rerun_or_quarantine(running_.keys_of(worker_id), reason, false);
+    dispatch();
+    arm_timer();
+    check_drain();
+  }
+
+  // The running tasks `keys` of a lost worker run again (pushed to the front
+  // of their queues last first, so that they run in the order they were
+  // dispatched) or are quarantined. `stuck`: lost because a task beside them
+  // timed out, which is not their fault (see worker_lost).
+  void rerun_or_quarantine(const std::vector<uint64_t>& keys, const caf::error& reason,
+                           bool stuck) {
+    for (auto k = keys.rbegin(); k != keys.rend(); ++k) {
+      auto t = std::move(running_.take(*k).t);
+      if (stuck && cfg_.max_redeliveries == 0) {
+        // At most once: it ends with its worker.
+        ++stats_.failed;
+        answer(std::move(t.to), caf::make_error(caf::exit_reason::kill));
+        continue;
+      }
+      // Once per task: a task that hangs its worker while an older one
+      // beside it times out first would otherwise run again without end.
+      bool uncounted = stuck && !t.stuck_rerun;
+      if (uncounted || t.redeliveries < cfg_.max_redeliveries) {
+        if (uncounted)
+          t.stuck_rerun = true;
+        else
+          ++t.redeliveries;
+        t.requeued = true;
+        ++stats_.redelivered;
+        log_->info("worker_pool: task {} re-dispatched after its worker failed ({})",
+                   t.id, to_string(reason));
+        auto prio = t.priority;
+        queue_[prio].push_front(std::move(t));
+        ++queued_;
+      } else {
+        // A task beside a stuck one ends as its killed worker did.
+        auto ended = stuck ? caf::make_error(caf::exit_reason::kill) : reason;
+        ++stats_.quarantined;
+        log_->warn("worker_pool: task {} quarantined after {} redeliveries: {}", t.id,
+                   t.redeliveries, to_string(ended));
+        publish(pool_event::task_quarantined, t.id, ended);
+        answer(std::move(t.to), std::move(ended));
+      }
+    }
   }
 
   // Starts a worker in place of one lost for `reason`.
@@ -1747,6 +1812,9 @@ private:
         emit(effect::stop, kvp.second.hdl, caf::exit_reason::user_shutdown);
     }
     workers_.clear();
+    for (auto& kvp : dropped_)
+      emit(effect::demonitor, kvp.second.hdl);
+    dropped_.clear();
     restarts_.clear();
     idle_ = ring_queue<uint64_t>{};
     if (timer_relay_)
@@ -1783,6 +1851,9 @@ private:
   caf::actor timer_relay_;
   caf::actor_control_block* timer_relay_ctrl_ = nullptr;
   std::unordered_map<uint64_t, worker_entry> workers_;
+  // Workers the user handed in, dropped after a task on them timed out, with
+  // tasks that ran beside it still on them: monitored until those settle.
+  std::unordered_map<uint64_t, dropped_worker> dropped_;
   // One entry per free slot of a worker that takes tasks: worker ids, oldest
   // free first. A worker that leaves or retires takes its entries along.
   ring_queue<uint64_t> idle_;

@@ -52,10 +52,10 @@
 /// spreads over the workers before any gets a second task. At most
 /// workers x max_in_flight_per_worker tasks run at once (plus, after a task
 /// timeout on a worker the user handed in, the tasks still finishing on that
-/// dropped worker; its `task_timed_out` events then replace nothing, and if
-/// it crashes, the tasks in its mailbox bounce as `request_receiver_down`
-/// while the one it was running ends by its own timeout). Higher priorities run
-/// first; equal priorities run in arrival order.
+/// dropped worker; its `task_timed_out` events then replace nothing, and the
+/// pool watches it until those tasks are done: if it crashes, they run again
+/// elsewhere as on any crash). Higher priorities run first; equal priorities
+/// run in arrival order.
 ///
 /// Every task is answered exactly once:
 /// - the worker's answer (value or error), relayed unchanged;
@@ -76,13 +76,13 @@
 ///   they run again, the first time without using up a redelivery (with
 ///   `max_redeliveries` 0 they end with the worker: `caf::exit_reason::kill`,
 ///   counted as failed; past their redeliveries they are quarantined with
-///   `caf::exit_reason::kill`); on a dropped one they run on and are answered, or
-///   time out, on their own. The kill goes ahead of the tasks waiting in the
-///   worker's mailbox: a stuck worker that wakes up stops before it runs a
-///   task that reached it while it was stuck. CAF takes messages out of a
-///   mailbox a few at a time, though, so a task that had reached it before
-///   the stuck one started may still run there (its answer is discarded):
-///   work that must not run twice wants `max_in_flight_per_worker` 1;
+///   `caf::exit_reason::kill`); on a dropped one they run on and are answered,
+///   time out on their own, or run again elsewhere if that worker crashes. The kill goes
+///   ahead of the tasks waiting in the worker's mailbox: a stuck worker that wakes up
+///   stops before it runs a task that reached it while it was stuck. CAF takes messages
+///   out of a mailbox a few at a time, though, so a task that had reached it before the
+///   stuck one started may still run there (its answer is discarded): work that must not
+///   run twice wants `max_in_flight_per_worker` 1;
 /// - when its worker crashes, the task runs again on another worker up to
 ///   `max_redeliveries` times (ahead of the queued tasks of its priority,
 ///   also past the queue's capacity, since they were accepted already; a

@@ -1645,6 +1645,48 @@ BOOST_AUTO_TEST_CASE(a_task_beside_a_stuck_one_on_a_handed_in_worker_keeps_runni
   BOOST_TEST(s.completed == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_dropped_worker_that_crashes_takes_the_task_beside_with_it) {
+  // The pool keeps watching a handed-in worker it dropped while a task still
+  // runs on it: when that worker crashes, the task runs again at once, as on
+  // any crash, instead of waiting for its own timeout.
+  auto cfg = beside_a_stuck_task(2);
+  auto w = spawn(probe_worker, p);
+  auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{w}, factory());
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  run();
+  auto beside = time_out_beside(*pool); // 50 ms: task 2 still runs on w
+  BOOST_TEST(!beside->done());
+  kill(w);
+  auto s = stats(*pool);
+  BOOST_TEST(s.redelivered == 1u);
+  BOOST_TEST(p->attempts[2] == 2); // on the replacement
+  advance(40ms);
+  BOOST_TEST(has_value(beside, 20));
+  BOOST_TEST(ms(beside->at - start_time()) == 90);
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_worker_is_let_go_once_its_last_task_is_done) {
+  auto cfg = beside_a_stuck_task(2);
+  auto w = spawn(probe_worker, p);
+  auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{w}, factory());
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  run();
+  auto events = subscribe_listener(*pool);
+  auto beside = time_out_beside(*pool);
+  advance(20ms); // 70 ms: task 2 answered by w
+  BOOST_TEST(has_value(beside, 20));
+  auto before = stats(*pool);
+  auto n = events->size();
+  kill(w); // no longer the pool's: nothing happens
+  auto after = stats(*pool);
+  BOOST_TEST(after.redelivered == before.redelivered);
+  BOOST_TEST(after.replaced == before.replaced);
+  BOOST_TEST(after.workers == before.workers);
+  BOOST_TEST(events->size() == n);
+}
+
 BOOST_AUTO_TEST_CASE(a_task_beside_a_stuck_one_runs_again_without_counting_a_redelivery) {
   // The pool stops a worker it made when a task on it times out. The task
   // beside it did nothing wrong: it runs again without using up one of its
