@@ -18,6 +18,9 @@
 #include <caf/mailbox_element.hpp>
 #include <caf/make_actor.hpp>
 #include <caf/monitorable_actor.hpp>
+#include <caf/ref_counted.hpp>
+#include <caf/resumable.hpp>
+#include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
@@ -527,6 +530,30 @@ caf::error check_size(uint64_t n, const worker_pool_config& cfg) {
 /// thread into a worker's mailbox, and a worker's answer goes straight from
 /// the worker's thread into the caller's mailbox: two mailbox hops per task,
 /// as for a direct request.
+class worker_pool_actor;
+
+// Ends a stopped pool on a thread of the scheduler. CAF's cleanup sends the
+// down and exit messages for the pool's monitors and links at once, and the
+// thread that made the pool stop may be inside one of them, holding its lock
+// (a caf::actor_pool forwarding a message to every worker, say).
+class finish_job final : public caf::ref_counted, public caf::resumable {
+public:
+  finish_job(caf::strong_actor_ptr pool, caf::error reason)
+      : pool_(std::move(pool)), reason_(std::move(reason)) {}
+
+  subtype_t subtype() const override { return resumable::unspecified; }
+
+  resume_result resume(caf::execution_unit* eu, size_t) override;
+
+  void intrusive_ptr_add_ref_impl() override { ref(); }
+
+  void intrusive_ptr_release_impl() override { deref(); }
+
+private:
+  caf::strong_actor_ptr pool_;
+  caf::error reason_;
+};
+
 class worker_pool_actor final : public caf::monitorable_actor {
 public:
   worker_pool_actor(caf::actor_config& acfg, worker_pool_config cfg,
@@ -755,17 +782,36 @@ private:
       break;
     }
     case effect::finish: {
-      // Unregistered even if cleanup throws, so that the system's shutdown
-      // never waits for the pool.
-      struct unregister {
-        worker_pool_actor* self;
-        ~unregister() { self->unregister_from_system(); }
-      } guard{this};
-      cleanup(std::move(e.reason), eu);
+      // A pool that nobody holds any more cannot wait for a job; nor can one
+      // whose job cannot be made (out of memory).
+      finish_job* job = nullptr;
+      if (!destroying_) {
+        try {
+          job = new finish_job(me(), e.reason);
+        } catch (...) {
+          job = nullptr;
+        }
+      }
+      if (job != nullptr)
+        home_system().scheduler().enqueue(job);
+      else
+        finish(std::move(e.reason), eu);
     } break;
     }
   }
 
+public:
+  void finish(caf::error reason, caf::execution_unit* eu) {
+    // Unregistered even if cleanup throws, so that the system's shutdown
+    // never waits for the pool.
+    struct unregister {
+      worker_pool_actor* self;
+      ~unregister() { self->unregister_from_system(); }
+    } guard{this};
+    cleanup(std::move(reason), eu);
+  }
+
+private:
   // A new effect at the end of out_, made in place. Whatever may throw while
   // making its payload is done before, so that no half-made effect is left.
   effect& add_effect(effect::kind_t kind, caf::strong_actor_ptr target) {
@@ -1883,6 +1929,14 @@ caf::actor make_pool(caf::actor_system& sys, worker_pool_config cfg,
   auto ptr = static_cast<worker_pool_actor*>(caf::actor_cast<caf::abstract_actor*>(hdl));
   ptr->start(std::move(workers), owned);
   return hdl;
+}
+
+caf::resumable::resume_result finish_job::resume(caf::execution_unit* eu, size_t) {
+  auto* pool =
+      static_cast<worker_pool_actor*>(caf::actor_cast<caf::abstract_actor*>(pool_));
+  pool->finish(std::move(reason_), eu);
+  pool_.reset();
+  return resumable::done;
 }
 
 } // namespace

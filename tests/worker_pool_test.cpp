@@ -3057,6 +3057,32 @@ worker_pool_stats final_stats(caf::actor_system& sys, const caf::actor& pool,
   return s;
 }
 
+BOOST_FIXTURE_TEST_CASE(a_pool_stopped_from_inside_a_broadcasting_caf_actor_pool_exits,
+                        no_fixture) {
+  // caf::actor_pool's broadcast passes the shutdown on while it holds its
+  // lock, and it monitors its workers: the pool's down message must not be
+  // sent on that thread, or it would wait for that lock forever.
+  real_time_fixture fix{std::chrono::seconds(60)};
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  auto pool = spawn_worker_pool(fix.sys, cfg, [](caf::actor_system& sys) {
+    return sys.spawn(
+        []() -> caf::behavior { return {[](ask_atom, int64_t x) { return x * 2; }}; });
+  });
+  BOOST_REQUIRE(pool);
+  auto p = *pool;
+  auto outer = caf::actor_pool::make(
+      fix.sys.dummy_execution_unit(), 1, [p] { return p; }, caf::actor_pool::broadcast());
+  caf::scoped_actor self{fix.sys};
+  bool answered = false;
+  self->request(outer, caf::infinite, shutdown_atom_v)
+      .receive([&] { answered = true; },
+               [&](caf::error& err) { BOOST_FAIL(fix.sys.render(err)); });
+  BOOST_TEST(answered);
+  self->wait_for(p);
+  caf::anon_send_exit(outer, caf::exit_reason::user_shutdown);
+}
+
 BOOST_FIXTURE_TEST_CASE(every_caller_is_answered_exactly_once_under_random_crashes,
                         no_fixture) {
   real_time_fixture fix{std::chrono::seconds(120)};
