@@ -541,6 +541,17 @@ public:
   finish_job(caf::strong_actor_ptr pool, caf::error reason)
       : pool_(std::move(pool)), reason_(std::move(reason)) {}
 
+  // A scheduler that stops drops the jobs it has not run: the pool still ends.
+  ~finish_job() override {
+    if (!pool_)
+      return;
+    try {
+      run(nullptr);
+    } catch (...) {
+      // out of memory: the pool is unregistered all the same
+    }
+  }
+
   subtype_t subtype() const override { return resumable::unspecified; }
 
   resume_result resume(caf::execution_unit* eu, size_t) override;
@@ -550,6 +561,8 @@ public:
   void intrusive_ptr_release_impl() override { deref(); }
 
 private:
+  void run(caf::execution_unit* eu);
+
   caf::strong_actor_ptr pool_;
   caf::error reason_;
 };
@@ -1932,11 +1945,14 @@ caf::actor make_pool(caf::actor_system& sys, worker_pool_config cfg,
 }
 
 caf::resumable::resume_result finish_job::resume(caf::execution_unit* eu, size_t) {
-  auto* pool =
-      static_cast<worker_pool_actor*>(caf::actor_cast<caf::abstract_actor*>(pool_));
-  pool->finish(std::move(reason_), eu);
-  pool_.reset();
+  run(eu);
   return resumable::done;
+}
+
+void finish_job::run(caf::execution_unit* eu) {
+  auto pool = std::move(pool_);
+  static_cast<worker_pool_actor*>(caf::actor_cast<caf::abstract_actor*>(pool))
+      ->finish(std::move(reason_), eu);
 }
 
 } // namespace
