@@ -805,10 +805,15 @@ private:
           job = nullptr;
         }
       }
-      if (job != nullptr)
-        home_system().scheduler().enqueue(job);
-      else
+      if (job != nullptr) {
+        try {
+          home_system().scheduler().enqueue(job);
+        } catch (...) {
+          intrusive_ptr_release(job); // its destructor ends the pool here
+        }
+      } else {
         finish(std::move(e.reason), eu);
+      }
     } break;
     }
   }
@@ -1418,11 +1423,13 @@ private:
       log_->warn("worker_pool: the factory returned a worker that is gone");
       return 0;
     }
-    for (auto& kvp : workers_)
-      if (kvp.second.hdl == hdl) {
-        log_->warn("worker_pool: the factory returned a worker the pool already has");
-        return 0;
-      }
+    // One watched twice would lose both watches with the first demonitor.
+    auto known = [&hdl](const auto& kvp) { return kvp.second.hdl == hdl; };
+    if (std::any_of(workers_.begin(), workers_.end(), known) ||
+        std::any_of(dropped_.begin(), dropped_.end(), known)) {
+      log_->warn("worker_pool: the factory returned a worker the pool already has");
+      return 0;
+    }
     return add_worker(std::move(hdl), true, quick_losses);
   }
 
@@ -1945,7 +1952,12 @@ caf::actor make_pool(caf::actor_system& sys, worker_pool_config cfg,
 }
 
 caf::resumable::resume_result finish_job::resume(caf::execution_unit* eu, size_t) {
-  run(eu);
+  try {
+    run(eu);
+  } catch (...) {
+    // out of memory in CAF's cleanup: the pool is unregistered all the same,
+    // and the scheduler's thread goes on
+  }
   return resumable::done;
 }
 

@@ -1666,6 +1666,40 @@ BOOST_AUTO_TEST_CASE(a_dropped_worker_that_crashes_takes_the_task_beside_with_it
   BOOST_TEST(ms(beside->at - start_time()) == 90);
 }
 
+BOOST_AUTO_TEST_CASE(a_dropped_worker_is_not_taken_back_as_its_own_replacement) {
+  // The pool still watches w1 for the task beside the one that timed out: a
+  // factory that hands w1 back is refused, as for any worker the pool has.
+  p->react = [](int64_t x, int) {
+    return x == 1 ? reaction::never() : reaction::reply_after(x == 2 ? 40ms : 10ms);
+  };
+  worker_pool_config cfg;
+  cfg.max_in_flight_per_worker = 2;
+  cfg.task_timeout = 50ms;
+  auto w1 = spawn(probe_worker, p);
+  auto w2 = spawn(probe_worker, p);
+  auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{w1, w2},
+                                [w1](caf::actor_system&) { return w1; });
+  BOOST_REQUIRE(pool);
+  pools.push_back(*pool);
+  run();
+  auto events = subscribe_listener(*pool);
+  auto one = ask(*pool, 1);   // w1
+  auto three = ask(*pool, 3); // w2
+  run();
+  advance(30ms);
+  auto two = ask(*pool, 2); // w1, beside 1
+  run();
+  advance(20ms); // 50 ms: 1 times out, w1 is dropped
+  BOOST_TEST(has_error(one, caf::sec::request_timeout));
+  auto kinds = kinds_of(*events);
+  BOOST_TEST((std::find(kinds.begin(), kinds.end(), "worker_lost") != kinds.end()));
+  BOOST_TEST((std::find(kinds.begin(), kinds.end(), "worker_replaced") == kinds.end()));
+  BOOST_TEST(stats(*pool).workers == 1u);
+  advance(20ms); // 70 ms: 2 answered by w1
+  BOOST_TEST(has_value(two, 20));
+  BOOST_TEST(has_value(three, 30));
+}
+
 BOOST_AUTO_TEST_CASE(a_dropped_worker_is_let_go_once_its_last_task_is_done) {
   auto cfg = beside_a_stuck_task(2);
   auto w = spawn(probe_worker, p);
