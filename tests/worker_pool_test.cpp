@@ -196,6 +196,40 @@ struct fixture : virtual_time_fixture {
     return cfg;
   }
 
+  /// For a random run: 1 to 4 workers with 1 to 3 slots each and a 50 ms
+  /// task timeout, whose tasks crash, hang or fail their worker one time in
+  /// `outcomes` each and are otherwise answered after 1 to 40 ms.
+  worker_pool_config random_pool(std::minstd_rand& rng, int seed, unsigned outcomes) {
+    p->react = [&rng, outcomes](int64_t, int) {
+      switch (rng() % outcomes) {
+      case 0:
+        return reaction::die_with(caf::make_error(caf::sec::runtime_error),
+                                  std::chrono::milliseconds(1 + rng() % 20));
+      case 1:
+        return reaction::never();
+      case 2:
+        return reaction::fail_with(caf::make_error(caf::sec::runtime_error),
+                                   std::chrono::milliseconds(1 + rng() % 20));
+      default:
+        return reaction::reply_after(std::chrono::milliseconds(1 + rng() % 40));
+      }
+    };
+    worker_pool_config cfg;
+    cfg.workers = 1 + seed % 4;
+    cfg.max_in_flight_per_worker = 1 + seed % 3;
+    cfg.task_timeout = 50ms;
+    return cfg;
+  }
+
+  /// A pool over worker `w`, handed in, with factory() for replacements.
+  caf::actor pool_over(const caf::actor& w, worker_pool_config cfg) {
+    auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{w}, factory());
+    BOOST_REQUIRE(pool);
+    pools.push_back(*pool);
+    run();
+    return *pool;
+  }
+
   /// Starts `n` workers, then fails: throws, or returns no worker.
   worker_factory failing_after(int n, bool throws) {
     return [inner = factory(), n, throws,
@@ -1627,20 +1661,17 @@ BOOST_AUTO_TEST_CASE(a_task_beside_a_stuck_one_on_a_handed_in_worker_keeps_runni
   // time, once, and not run a second time elsewhere.
   auto cfg = beside_a_stuck_task(2);
   auto w = spawn(probe_worker, p);
-  auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{w}, factory());
-  BOOST_REQUIRE(pool);
-  pools.push_back(*pool);
-  run();
-  auto beside = time_out_beside(*pool);
+  auto pool = pool_over(w, cfg);
+  auto beside = time_out_beside(pool);
   BOOST_TEST(!beside->done());
-  auto s = stats(*pool);
+  auto s = stats(pool);
   BOOST_TEST(s.running == 1u);
   BOOST_TEST(s.redelivered == 0u);
   advance(20ms); // 70 ms: task 2 answered after its 40 ms
   BOOST_TEST(has_value(beside, 20));
   BOOST_TEST(beside->calls == 1);
   BOOST_TEST(p->attempts[2] == 1);
-  s = stats(*pool);
+  s = stats(pool);
   BOOST_TEST(s.running == 0u);
   BOOST_TEST(s.completed == 1u);
 }
@@ -1651,14 +1682,11 @@ BOOST_AUTO_TEST_CASE(a_dropped_worker_that_crashes_takes_the_task_beside_with_it
   // any crash, instead of waiting for its own timeout.
   auto cfg = beside_a_stuck_task(2);
   auto w = spawn(probe_worker, p);
-  auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{w}, factory());
-  BOOST_REQUIRE(pool);
-  pools.push_back(*pool);
-  run();
-  auto beside = time_out_beside(*pool); // 50 ms: task 2 still runs on w
+  auto pool = pool_over(w, cfg);
+  auto beside = time_out_beside(pool); // 50 ms: task 2 still runs on w
   BOOST_TEST(!beside->done());
   kill(w);
-  auto s = stats(*pool);
+  auto s = stats(pool);
   BOOST_TEST(s.redelivered == 1u);
   BOOST_TEST(p->attempts[2] == 2); // on the replacement
   advance(40ms);
@@ -1703,18 +1731,15 @@ BOOST_AUTO_TEST_CASE(a_dropped_worker_is_not_taken_back_as_its_own_replacement) 
 BOOST_AUTO_TEST_CASE(a_dropped_worker_is_let_go_once_its_last_task_is_done) {
   auto cfg = beside_a_stuck_task(2);
   auto w = spawn(probe_worker, p);
-  auto pool = spawn_worker_pool(sys, cfg, std::vector<caf::actor>{w}, factory());
-  BOOST_REQUIRE(pool);
-  pools.push_back(*pool);
-  run();
-  auto events = subscribe_listener(*pool);
-  auto beside = time_out_beside(*pool);
+  auto pool = pool_over(w, cfg);
+  auto events = subscribe_listener(pool);
+  auto beside = time_out_beside(pool);
   advance(20ms); // 70 ms: task 2 answered by w
   BOOST_TEST(has_value(beside, 20));
-  auto before = stats(*pool);
+  auto before = stats(pool);
   auto n = events->size();
   kill(w); // no longer the pool's: nothing happens
-  auto after = stats(*pool);
+  auto after = stats(pool);
   BOOST_TEST(after.redelivered == before.redelivered);
   BOOST_TEST(after.replaced == before.replaced);
   BOOST_TEST(after.workers == before.workers);
@@ -1803,14 +1828,8 @@ BOOST_AUTO_TEST_CASE(a_task_beside_stuck_ones_past_its_redeliveries_ends_as_its_
   // then beside stuck 5 on c: the first rerun is free, the second uses its
   // one redelivery, and when c is killed too it is quarantined with the
   // reason its worker ended with, as with max_redeliveries 0.
-  p->react = [](int64_t x, int) {
-    return x == 2 ? reaction::reply_after(40ms) : reaction::never();
-  };
-  worker_pool_config cfg;
+  auto cfg = beside_a_stuck_task(1);
   cfg.workers = 3;
-  cfg.max_in_flight_per_worker = 2;
-  cfg.task_timeout = 50ms;
-  cfg.max_redeliveries = 1;
   auto pool = make_pool(cfg);
   auto events = subscribe_listener(pool);
   auto one = ask(pool, 1); // a, times out at 50 ms
@@ -1859,15 +1878,7 @@ BOOST_AUTO_TEST_CASE(a_stuck_worker_is_killed_before_it_runs_the_tasks_in_its_ma
   // and sends task 2 to the replacement. The kill overtakes task 2 in the old
   // worker's mailbox, so that task 2 runs once, on the replacement, and not
   // also on the old worker when its thread comes back.
-  p->react = [](int64_t x, int) {
-    return x == 2 ? reaction::reply_after(10ms) : reaction::never();
-  };
-  worker_pool_config cfg;
-  cfg.workers = 1;
-  cfg.max_in_flight_per_worker = 2;
-  cfg.task_timeout = 50ms;
-  cfg.max_redeliveries = 1;
-  auto pool = make_pool(cfg);
+  auto pool = make_pool(beside_a_stuck_task(1));
   auto stuck_worker = p->spawned.at(0);
   auto* blocked =
       dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(stuck_worker));
@@ -1888,7 +1899,7 @@ BOOST_AUTO_TEST_CASE(a_stuck_worker_is_killed_before_it_runs_the_tasks_in_its_ma
   sched.run_once();
   BOOST_TEST(p->attempts[2] == 1);
   run();
-  advance(10ms);
+  advance(40ms);
   BOOST_TEST(has_value(beside, 20));
   BOOST_TEST(p->attempts[2] == 1);
   BOOST_TEST(p->calls == 2);
@@ -1960,25 +1971,8 @@ BOOST_AUTO_TEST_CASE(random_runs_answer_every_caller_once_and_their_counters_add
   for (int seed = 1; seed <= 200; ++seed) {
     rng.seed(seed);
     p = std::make_shared<probe>();
-    p->react = [&rng](int64_t, int) {
-      switch (rng() % 12) {
-      case 0:
-        return reaction::die_with(caf::make_error(caf::sec::runtime_error),
-                                  std::chrono::milliseconds(1 + rng() % 20));
-      case 1:
-        return reaction::never();
-      case 2:
-        return reaction::fail_with(caf::make_error(caf::sec::runtime_error),
-                                   std::chrono::milliseconds(1 + rng() % 20));
-      default:
-        return reaction::reply_after(std::chrono::milliseconds(1 + rng() % 40));
-      }
-    };
-    worker_pool_config cfg;
-    size_t mif = 1 + seed % 3;
-    cfg.workers = 1 + seed % 4;
-    cfg.max_in_flight_per_worker = mif;
-    cfg.task_timeout = 50ms;
+    auto cfg = random_pool(rng, seed, 12);
+    size_t mif = cfg.max_in_flight_per_worker;
     cfg.max_redeliveries = seed % 3;
     cfg.queue_capacity = 1 + rng() % 8;
     cfg.overflow =
@@ -2415,25 +2409,8 @@ BOOST_AUTO_TEST_CASE(random_resizes_crashes_and_timeouts_never_leak_or_double_a_
   for (int seed = 1; seed <= 40; ++seed) {
     std::minstd_rand rng(seed);
     p = std::make_shared<probe>();
-    p->react = [&rng](int64_t, int) {
-      switch (rng() % 10) {
-      case 0:
-        return reaction::die_with(caf::make_error(caf::sec::runtime_error),
-                                  std::chrono::milliseconds(1 + rng() % 20));
-      case 1:
-        return reaction::never();
-      case 2:
-        return reaction::fail_with(caf::make_error(caf::sec::runtime_error),
-                                   std::chrono::milliseconds(1 + rng() % 20));
-      default:
-        return reaction::reply_after(std::chrono::milliseconds(1 + rng() % 40));
-      }
-    };
-    worker_pool_config cfg;
-    size_t mif = 1 + seed % 3;
-    cfg.workers = 1 + seed % 4;
-    cfg.max_in_flight_per_worker = mif;
-    cfg.task_timeout = 50ms;
+    auto cfg = random_pool(rng, seed, 10);
+    size_t mif = cfg.max_in_flight_per_worker;
     cfg.max_redeliveries = 1;
     if (seed % 2 == 0) {
       // Replacements wait for a back-off (done within the 100 ms below).
