@@ -524,14 +524,6 @@ caf::error check_size(uint64_t n, const worker_pool_config& cfg) {
   return caf::none;
 }
 
-/// The pool actor. It has no mailbox and no thread of its own: like
-/// caf::actor_pool, it handles each message inside `enqueue`, on the
-/// sender's thread, under one lock. A task goes straight from the caller's
-/// thread into a worker's mailbox, and a worker's answer goes straight from
-/// the worker's thread into the caller's mailbox: two mailbox hops per task,
-/// as for a direct request.
-class worker_pool_actor;
-
 // Ends a stopped pool on a thread of the scheduler. CAF's cleanup sends the
 // down and exit messages for the pool's monitors and links at once, and the
 // thread that made the pool stop may be inside one of them, holding its lock
@@ -567,6 +559,12 @@ private:
   caf::error reason_;
 };
 
+/// The pool actor. It has no mailbox and no thread of its own: like
+/// caf::actor_pool, it handles each message inside `enqueue`, on the
+/// sender's thread, under one lock. A task goes straight from the caller's
+/// thread into a worker's mailbox, and a worker's answer goes straight from
+/// the worker's thread into the caller's mailbox: two mailbox hops per task,
+/// as for a direct request.
 class worker_pool_actor final : public caf::monitorable_actor {
 public:
   worker_pool_actor(caf::actor_config& acfg, worker_pool_config cfg,
