@@ -178,4 +178,7 @@ CAF_ADD_TYPE_ID(actorkit, (actorkit::latest_wins_stats))
 CAF_ADD_TYPE_ID(actorkit, (actorkit::latest_wins_event))
 CAF_ADD_TYPE_ID(actorkit, (actorkit::version_ack))
 
+// Timer relays: (arm_atom, stamp) asks one to set a timer.
+CAF_ADD_ATOM(actorkit, actorkit, arm_atom, "ak_arm")
+
 CAF_END_TYPE_ID_BLOCK(actorkit)

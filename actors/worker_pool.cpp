@@ -28,7 +28,6 @@
 
 #include <actorkit/actors/detail/pending_timers.hpp>
 #include <actorkit/actors/detail/subscribers.hpp>
-#include <actorkit/actors/detail/weak_timer.hpp>
 #include <actorkit/actors/log.hpp>
 #include <actorkit/patterns/call.hpp>
 
@@ -559,6 +558,45 @@ private:
   caf::error reason_;
 };
 
+/// The pool's timer relay. The pool runs on whatever thread sends to it,
+/// CAF's clock thread included (a delayed message sent straight to the
+/// pool), and that clock blocks a caller while its queue is full: the pool
+/// would wait on the very thread that empties the queue. So the pool never
+/// calls the clock itself. It sends the relay `(arm_atom, stamp)`, and the
+/// relay, an ordinary actor on a scheduler thread, sets the timer; the
+/// clock's `(expire_atom, stamp)` comes back to the relay, which passes it
+/// on while the pool lives (the clock holds the relay, never the pool).
+caf::behavior pool_timer_relay(caf::event_based_actor* self, caf::actor_addr pool) {
+  auto pass_on = [self, pool](uint64_t stamp) {
+    if (auto hdl = caf::actor_cast<caf::actor>(pool))
+      self->send(hdl, expire_atom_v, stamp);
+    else
+      self->quit();
+  };
+  return {
+      [self, pool, pass_on](arm_atom, uint64_t stamp) {
+        if (self->current_sender() != pool)
+          return;
+        try {
+          self->home_system().clock().schedule_message(
+              time_point{time_point::duration{stamp}},
+              caf::actor_cast<caf::strong_actor_ptr>(self),
+              caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                                        expire_atom_v, stamp));
+        } catch (...) {
+          // Out of memory: fires at once instead; the pool finds nothing
+          // due yet and arms again.
+          pass_on(stamp);
+        }
+      },
+      [self, pass_on](expire_atom, uint64_t stamp) {
+        // From the clock only, which sends without a sender.
+        if (!self->current_sender())
+          pass_on(stamp);
+      },
+  };
+}
+
 /// The pool actor. It has no mailbox and no thread of its own: like
 /// caf::actor_pool, it handles each message inside `enqueue`, on the
 /// sender's thread, under one lock. A task goes straight from the caller's
@@ -583,11 +621,9 @@ public:
   void start(std::vector<caf::actor> workers, bool owned) {
     register_at_system();
     if (timed_) {
-      // The clock sends the pool's timer messages through a relay, so that
-      // its thread never runs the pool's code (which may do the work of
-      // other threads for a while under load) and the pool is held weakly.
-      timer_relay_ =
-          home_system().spawn<caf::hidden>(detail::weak_relay<expire_atom>, address());
+      // The pool's timers are set and delivered by a relay (see
+      // pool_timer_relay), which also keeps the clock from holding the pool.
+      timer_relay_ = home_system().spawn<caf::hidden>(pool_timer_relay, address());
       timer_relay_ctrl_ = caf::actor_cast<caf::actor_control_block*>(timer_relay_);
     }
     std::unique_lock<spin_lock> guard{lock_};
@@ -757,12 +793,10 @@ private:
       e.target->enqueue(std::move(e.elem), eu);
       break;
     case effect::timer:
-      // Through the relay: the clock's thread only fills its mailbox and
-      // never runs the pool's code.
-      home_system().clock().schedule_message(
-          e.at, e.target,
-          caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
-                                    std::move(e.content)));
+      // The relay sets it: this thread may be the clock's own.
+      e.target->enqueue(caf::make_mailbox_element(me(), caf::make_message_id(), {},
+                                                  std::move(e.content)),
+                        eu);
       break;
     case effect::respond:
       e.target->enqueue(caf::make_mailbox_element(me(), e.mid, {}, std::move(e.content)),
@@ -1284,10 +1318,8 @@ private:
       next = std::min(next, restarts_.begin()->first);
     if (!timers_.need(next))
       return;
-    // The clock may block while its queue is full, so it is called without
-    // the lock, as everything that reaches other threads.
     try {
-      auto msg = caf::make_message(expire_atom_v, detail::pending_timers::stamp(next));
+      auto msg = caf::make_message(arm_atom_v, detail::pending_timers::stamp(next));
       auto& e =
           add_effect(effect::timer, caf::actor_cast<caf::strong_actor_ptr>(timer_relay_));
       e.content = std::move(msg);

@@ -150,9 +150,11 @@
 /// it sends the pool are handled right after the current one.
 /// Under heavy load, the thread that holds the pool sends the messages other
 /// threads queued meanwhile too, so a worker's thread may spend a while doing
-/// the pool's sending before it returns to its own actor; timer messages
-/// reach the pool through a small relay actor so that CAF's clock thread
-/// never does.
+/// the pool's sending before it returns to its own actor. The pool never
+/// calls CAF's clock itself: a small relay actor sets its timers and hands
+/// it their messages. So a delayed message sent straight to the pool, which
+/// the clock's own thread hands over, never makes that thread wait for room
+/// in the clock's queue, which only it can make.
 #pragma once
 
 #include <cstddef>

@@ -1,9 +1,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -501,6 +504,45 @@ private:
   caf::actor inner_;
   std::shared_ptr<std::minstd_rand> rng_;
   int n_;
+};
+
+/// A gate the test opens; the thread that waits at it says so first.
+class gate {
+public:
+  void wait() {
+    std::unique_lock<std::mutex> guard{mtx_};
+    entered_ = true;
+    cv_.notify_all();
+    cv_.wait(guard, [this] { return open_; });
+  }
+  bool wait_entered(std::chrono::seconds limit) {
+    std::unique_lock<std::mutex> guard{mtx_};
+    return cv_.wait_for(guard, limit, [this] { return entered_; });
+  }
+  void open() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    open_ = true;
+    cv_.notify_all();
+  }
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool entered_ = false;
+  bool open_ = false;
+};
+
+/// A slow receiver: its enqueue waits at a gate. Sent a delayed message, it
+/// holds CAF's clock thread there, so that the clock's queue fills up.
+class gate_keeper final : public caf::monitorable_actor {
+public:
+  gate_keeper(caf::actor_config& cfg, std::shared_ptr<gate> g)
+      : caf::monitorable_actor(cfg), gate_(std::move(g)) {}
+
+  void enqueue(caf::mailbox_element_ptr, caf::execution_unit*) override { gate_->wait(); }
+
+private:
+  std::shared_ptr<gate> gate_;
 };
 
 } // namespace
@@ -3207,6 +3249,71 @@ BOOST_FIXTURE_TEST_CASE(a_pool_of_pools_answers_every_caller_once, no_fixture) {
   caf::anon_send_exit(*outer, caf::exit_reason::user_shutdown);
   for (auto& p : inner)
     caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_pool_reached_by_the_clock_while_its_queue_is_full_answers,
+                        no_fixture) {
+  // A delayed message sent straight to the pool is handed over on CAF's
+  // clock thread, which then does the pool's work. Setting a timer there
+  // must not wait for room in the clock's queue, which only that thread
+  // makes: the pool would stop answering and the system's timers with it.
+  real_time_fixture fix{std::chrono::seconds(60)};
+  worker_pool_config cfg;
+  cfg.workers = 2;
+  cfg.task_timeout = 10s; // the pool sets a timer for every task
+  auto started = std::make_shared<completion_counter>();
+  auto pool = spawn_worker_pool(fix.sys, cfg, [started](caf::actor_system& sys) {
+    return sys.spawn([started]() -> caf::behavior {
+      return {[started](ask_atom, int64_t x) {
+        started->add();
+        return x * 2;
+      }};
+    });
+  });
+  BOOST_REQUIRE(pool);
+  auto g = std::make_shared<gate>();
+  caf::actor_config acfg{fix.sys.dummy_execution_unit()};
+  auto keeper = caf::make_actor<gate_keeper, caf::actor>(
+      fix.sys.next_actor_id(), fix.sys.node(), &fix.sys, acfg, g);
+  auto sink = fix.sys.spawn([]() -> caf::behavior { return {[](tick_atom) {}}; });
+  auto& clock = fix.sys.clock();
+  auto anon = [](auto... xs) {
+    return caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, xs...);
+  };
+  // The gate keeper and a task for the pool fall due together, in that
+  // order: the clock thread waits at the gate before it reaches the pool.
+  auto due = clock.now() + 50ms;
+  clock.schedule_message(due, caf::actor_cast<caf::strong_actor_ptr>(keeper),
+                         anon(tick_atom_v));
+  clock.schedule_message(due, caf::actor_cast<caf::strong_actor_ptr>(*pool),
+                         anon(ask_atom_v, int64_t{1}));
+  BOOST_REQUIRE(g->wait_entered(30s));
+  // Fills the clock's queue (63 entries) while its thread waits.
+  for (int i = 0; i < 63; ++i)
+    clock.schedule_message(clock.now() + 1h, caf::actor_cast<caf::strong_actor_ptr>(sink),
+                           anon(tick_atom_v));
+  g->open();
+  // The clock thread hands the pool its task (and sets the task's timer)
+  // before anyone else reaches the pool.
+  BOOST_REQUIRE(started->wait_for(1, 30000ms));
+  caf::scoped_actor self{fix.sys};
+  int answered = 0;
+  for (int64_t x = 2; x < 12; ++x)
+    self->request(*pool, 10s, ask_atom_v, x)
+        .receive(
+            [&](int64_t y) {
+              BOOST_TEST(y == x * 2);
+              ++answered;
+            },
+            [&](caf::error& err) { BOOST_ERROR(fix.sys.render(err)); });
+  BOOST_TEST(answered == 10);
+  // The clock still delivers.
+  self->delayed_send(self, 10ms, tick_atom_v);
+  bool ticked = false;
+  self->receive([&](tick_atom) { ticked = true; }, caf::after(10s) >> [] {});
+  BOOST_TEST(ticked);
+  caf::anon_send_exit(*pool, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_CASE(a_task_redispatched_on_a_timeout_skips_other_stuck_workers) {
