@@ -1015,6 +1015,9 @@ private:
         drain_waiters_.push_back(take_reply_to(what));
       break;
     case clear_atom::uint_value():
+      // Tasks already past the queue timeout are answered as such, as if
+      // their timer had come first.
+      expire_due_queued();
       answer(take_reply_to(what), caf::make_message(clear_queue()));
       break;
     case shutdown_atom::uint_value():

@@ -2636,6 +2636,40 @@ BOOST_AUTO_TEST_CASE(clear_answers_the_queued_callers_and_running_tasks_finish) 
   BOOST_TEST(s.queued == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(clear_answers_a_task_past_its_queue_timeout_overloaded) {
+  // The queue timer's message is due but not yet handled when the clear
+  // comes: the task that waited too long is still answered `overloaded`.
+  p->react = [](int64_t, int) { return reaction::reply_after(100ms); };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.queue_timeout = 50ms;
+  auto pool = make_pool(cfg);
+  auto running = ask(pool, 0);
+  auto late = ask(pool, 1);
+  run();
+  advance(30ms);
+  auto fresh = ask(pool, 2);
+  run();
+  sched.advance_time(25ms);               // 55 ms: task 1 waited 55, task 2 waited 25
+  BOOST_REQUIRE(sched.jobs.size() == 1u); // the timer's message, not handled
+  auto* timer_job = sched.jobs.front();
+  BOOST_TEST(!late->done());
+  auto n = start<uint64_t>([=](auto* self, auto done) {
+    self->request(pool, caf::infinite, clear_atom_v).then([=](uint64_t k) { done(k); });
+  });
+  sched.run_jobs_filtered([timer_job](caf::resumable* job) { return job != timer_job; });
+  BOOST_REQUIRE(n->done());
+  BOOST_TEST(*n->value == 1u);
+  BOOST_TEST(has_error(late, error::overloaded));
+  BOOST_TEST(has_error(fresh, error::dropped));
+  advance(100ms);
+  BOOST_TEST(has_value(running, 0));
+  auto s = stats(pool);
+  BOOST_TEST(s.queue_timeouts == 1u);
+  BOOST_TEST(s.cleared == 1u);
+  BOOST_TEST(s.completed == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(clear_while_paused_releases_a_drain_and_tells_subscribers) {
   auto pool = make_pool(2);
   auto events = subscribe_listener(pool);
