@@ -204,16 +204,7 @@ struct load_result {
 
   int64_t tasks() const { return static_cast<int64_t>(answers.size()); }
 
-  /// Tasks answered other than exactly once.
-  int not_answered_once() const {
-    int n = 0;
-    for (auto& x : answers)
-      if (x.load() != 1)
-        ++n;
-    return n;
-  }
-
-  std::vector<std::atomic<int>> answers;
+  answer_tally answers;
   std::atomic<int64_t> values{0};
   std::atomic<int64_t> wrong_values{0};
   error_log errors;
@@ -273,7 +264,7 @@ private:
     if (k < drain_at_)
       ++early_;
     send_next();
-    ++load_->answers[static_cast<size_t>(i)];
+    load_->answers.add(static_cast<size_t>(i));
     load_->done.add();
   }
 
@@ -296,7 +287,7 @@ void start_clients(caf::actor_system& sys, const std::shared_ptr<load_result>& l
 void check_load(load_result& load, int64_t clients) {
   BOOST_REQUIRE(load.done.wait_for(static_cast<size_t>(load.tasks()), 40000ms));
   BOOST_REQUIRE(load.drains.wait_for(static_cast<size_t>(clients), 40000ms));
-  BOOST_TEST(load.not_answered_once() == 0);
+  BOOST_TEST(load.answers.not_once() == 0u);
   BOOST_TEST(load.wrong_values == 0);
   BOOST_TEST(load.early_drains == 0);
   int64_t errors = static_cast<int64_t>(load.errors.size());

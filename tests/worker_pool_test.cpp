@@ -3071,13 +3071,13 @@ struct client_load {
               .then(
                   [this, i](int64_t x) {
                     ++(x == i * 2 ? values : wrong_values);
-                    ++answers[static_cast<size_t>(i)];
+                    answers.add(static_cast<size_t>(i));
                     done.add();
                   },
                   [this, i](caf::error& e) {
                     ++errors;
                     on_error(e);
-                    ++answers[static_cast<size_t>(i)];
+                    answers.add(static_cast<size_t>(i));
                     done.add();
                   });
       });
@@ -3089,20 +3089,11 @@ struct client_load {
     start(sys, pool, clients);
     BOOST_REQUIRE(
         done.wait_for(static_cast<int64_t>(answers.size()), std::chrono::seconds(100)));
-    BOOST_TEST(not_answered_once() == 0);
+    BOOST_TEST(answers.not_once() == 0u);
     BOOST_TEST(wrong_values == 0);
   }
 
-  /// Tasks answered other than exactly once.
-  int not_answered_once() const {
-    int n = 0;
-    for (auto& x : answers)
-      if (x.load() != 1)
-        ++n;
-    return n;
-  }
-
-  std::vector<std::atomic<int>> answers;
+  answer_tally answers;
   std::atomic<int64_t> values{0};
   std::atomic<int64_t> wrong_values{0};
   std::atomic<int64_t> errors{0};
@@ -3244,7 +3235,7 @@ BOOST_FIXTURE_TEST_CASE(shutdown_and_timeouts_under_load_answer_every_caller_onc
   BOOST_REQUIRE(load.done.wait_for(tasks / 2, std::chrono::seconds(60)));
   caf::anon_send(pool, shutdown_atom_v);
   BOOST_REQUIRE(load.done.wait_for(tasks, std::chrono::seconds(60)));
-  BOOST_TEST(load.not_answered_once() == 0);
+  BOOST_TEST(load.answers.not_once() == 0u);
   BOOST_TEST(load.wrong_values == 0);
   BOOST_TEST(other == 0);
   BOOST_TEST(load.values >= tasks / 2 - tasks / 50);
