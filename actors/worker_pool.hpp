@@ -153,8 +153,11 @@
 /// the pool's sending before it returns to its own actor. The pool never
 /// calls CAF's clock itself: a small relay actor sets its timers and hands
 /// it their messages. So a delayed message sent straight to the pool, which
-/// the clock's own thread hands over, never makes that thread wait for room
-/// in the clock's queue, which only it can make.
+/// the clock's own thread hands over, never has the pool wait on that thread
+/// for room in the clock's queue, which only it can make. (CAF's own
+/// clean-up still calls the clock when the last handle to an actor goes
+/// away on that thread: a pool over workers handed in and then forgotten by
+/// the user, stopped or shrunk by a delayed message, drops them there.)
 #pragma once
 
 #include <cstddef>

@@ -3307,11 +3307,21 @@ BOOST_FIXTURE_TEST_CASE(a_pool_reached_by_the_clock_while_its_queue_is_full_answ
   };
   // The gate keeper and a task for the pool fall due together, in that
   // order: the clock thread waits at the gate before it reaches the pool.
-  auto due = clock.now() + 50ms;
+  auto due = clock.now() + 200ms;
   clock.schedule_message(due, caf::actor_cast<caf::strong_actor_ptr>(keeper),
                          anon(tick_atom_v));
   clock.schedule_message(due, caf::actor_cast<caf::strong_actor_ptr>(*pool),
                          anon(ask_atom_v, int64_t{1}));
+  if (clock.now() + 100ms > due) {
+    // This thread stalled: the pool's entry may not have reached the clock
+    // before the gate keeper fell due, and filling the queue could block
+    // here. Nothing to test this time.
+    BOOST_TEST_MESSAGE("set-up too slow, clock scenario skipped");
+    g->open();
+    caf::anon_send_exit(*pool, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
+    return;
+  }
   BOOST_REQUIRE(g->wait_entered(30s));
   // Fills the clock's queue (63 entries) while its thread waits.
   for (int i = 0; i < 63; ++i)
