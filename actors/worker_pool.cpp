@@ -620,13 +620,9 @@ public:
 
   void start(std::vector<caf::actor> workers, bool owned) {
     register_at_system();
-    if (timed_) {
-      // The pool's timers are set and delivered by a relay (see
-      // pool_timer_relay), which also keeps the clock from holding the pool.
-      timer_relay_ = home_system().spawn<caf::hidden>(pool_timer_relay, address());
-      timer_relay_ctrl_ = caf::actor_cast<caf::actor_control_block*>(timer_relay_);
-    }
     std::unique_lock<spin_lock> guard{lock_};
+    if (timed_)
+      spawn_timer_relay();
     now_ = home_system().clock().now();
     std::vector<uint64_t> ids;
     for (auto& hdl : workers)
@@ -1251,7 +1247,31 @@ private:
     check_drain();
   }
 
+  // The pool's timers are set and delivered by a relay (see
+  // pool_timer_relay), which also keeps the clock from holding the pool.
+  // The pool watches it: a relay that dies (a send that threw for want of
+  // memory) would take the pending timers along and keep new ones from
+  // being set.
+  void spawn_timer_relay() {
+    timer_relay_ = home_system().spawn<caf::hidden>(pool_timer_relay, address());
+    timer_relay_ctrl_ = caf::actor_cast<caf::actor_control_block*>(timer_relay_);
+    add_effect(effect::monitor, caf::actor_cast<caf::strong_actor_ptr>(timer_relay_));
+  }
+
   void on_down(const caf::down_msg& dm, const caf::strong_actor_ptr& sender) {
+    if (timer_relay_ && dm.source == timer_relay_.address()) {
+      // One about a relay still running was sent by someone else.
+      if (closing_ || liveness_of(caf::actor_cast<caf::abstract_actor*>(timer_relay_)) ==
+                          liveness::alive)
+        return;
+      log_->warn("worker_pool: its timer relay died ({}), starting another",
+                 caf::to_string(dm.reason));
+      // Its pending timers went with it: each deadline gets a new one.
+      timers_ = detail::pending_timers{};
+      spawn_timer_relay();
+      arm_timer();
+      return;
+    }
     for (auto& kvp : workers_)
       if (kvp.second.hdl.address() == dm.source) {
         if (!forged(kvp.second.hdl, dm, sender))

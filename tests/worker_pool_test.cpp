@@ -2670,6 +2670,39 @@ BOOST_AUTO_TEST_CASE(clear_answers_a_task_past_its_queue_timeout_overloaded) {
   BOOST_TEST(s.completed == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_timer_relay_that_dies_is_replaced_and_the_deadline_still_holds) {
+  // The hidden relay that sets the pool's timers dies with a timer pending
+  // (a send that threw for want of memory would end it so). The pool starts
+  // another and sets the timer again: the stuck task still times out on time.
+  p->react = [](int64_t, int) { return reaction::never(); };
+  worker_pool_config cfg;
+  cfg.workers = 1;
+  cfg.task_timeout = 50ms;
+  auto pool = make_pool(cfg);
+  auto stuck = ask(pool, 1);
+  run();
+  // The relay is the receiver of the only message the clock holds.
+  caf::strong_actor_ptr relay;
+  for (auto& kvp : sched.clock().schedule())
+    if (kvp.second->subtype == caf::detail::simple_actor_clock::actor_msg_type)
+      relay =
+          static_cast<caf::detail::simple_actor_clock::actor_msg&>(*kvp.second).receiver;
+  BOOST_REQUIRE(relay);
+  caf::anon_send_exit(relay, caf::exit_reason::kill);
+  run();
+  advance(49ms);
+  BOOST_TEST(!stuck->done());
+  advance(1ms);
+  BOOST_TEST(has_error(stuck, caf::sec::request_timeout));
+  BOOST_TEST(ms(stuck->at - start_time()) == 50);
+  // And again for the next task.
+  auto next = ask(pool, 2);
+  run();
+  advance(50ms);
+  BOOST_TEST(has_error(next, caf::sec::request_timeout));
+  BOOST_TEST(stats(pool).timed_out == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(clear_while_paused_releases_a_drain_and_tells_subscribers) {
   auto pool = make_pool(2);
   auto events = subscribe_listener(pool);
