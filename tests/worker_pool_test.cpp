@@ -371,6 +371,19 @@ struct fixture : virtual_time_fixture {
   }
 
   // How many queued tasks (clear_atom) answered.
+  /// A pool of one worker that never answers, with a 50 ms task timeout,
+  /// running task 1 (`stuck`).
+  caf::actor pool_with_a_stuck_task(std::shared_ptr<outcome<caf::message>>& stuck) {
+    p->react = [](int64_t, int) { return reaction::never(); };
+    worker_pool_config cfg;
+    cfg.workers = 1;
+    cfg.task_timeout = 50ms;
+    auto pool = make_pool(cfg);
+    stuck = ask(pool, 1);
+    run();
+    return pool;
+  }
+
   uint64_t clear(caf::actor pool) {
     auto out = start<uint64_t>([=](auto* self, auto done) {
       self->request(pool, caf::infinite, clear_atom_v).then([=](uint64_t n) { done(n); });
@@ -916,13 +929,8 @@ BOOST_AUTO_TEST_CASE(a_redispatched_task_does_not_wait_on_the_queue_timeout_agai
 }
 
 BOOST_AUTO_TEST_CASE(timer_messages_from_other_actors_change_nothing) {
-  p->react = [](int64_t, int) { return reaction::never(); };
-  worker_pool_config cfg;
-  cfg.workers = 1;
-  cfg.task_timeout = 50ms;
-  auto pool = make_pool(cfg);
-  auto stuck = ask(pool, 1);
-  run();
+  std::shared_ptr<outcome<caf::message>> stuck;
+  auto pool = pool_with_a_stuck_task(stuck);
   for (uint64_t seq = 0; seq < 4; ++seq)
     BOOST_TEST(!control(pool, caf::make_message(expire_atom_v, seq)));
   advance(49ms);
@@ -2674,13 +2682,8 @@ BOOST_AUTO_TEST_CASE(a_timer_relay_that_dies_is_replaced_and_the_deadline_still_
   // The hidden relay that sets the pool's timers dies with a timer pending
   // (a send that threw for want of memory would end it so). The pool starts
   // another and sets the timer again: the stuck task still times out on time.
-  p->react = [](int64_t, int) { return reaction::never(); };
-  worker_pool_config cfg;
-  cfg.workers = 1;
-  cfg.task_timeout = 50ms;
-  auto pool = make_pool(cfg);
-  auto stuck = ask(pool, 1);
-  run();
+  std::shared_ptr<outcome<caf::message>> stuck;
+  auto pool = pool_with_a_stuck_task(stuck);
   // The relay is the receiver of the only message the clock holds.
   caf::strong_actor_ptr relay;
   for (auto& kvp : sched.clock().schedule())
