@@ -510,6 +510,12 @@ void stop_pool(caf::actor_system& sys, const caf::actor& pool) {
   self->wait_for(pool);
 }
 
+/// Stops `pool` and checks that every worker it started (the probe's) exits.
+void stop_pool(caf::actor_system& sys, const caf::actor& pool, worker_probe& probe) {
+  stop_pool(sys, pool);
+  BOOST_TEST(probe.exited.wait_for(probe.count(), 20000ms));
+}
+
 caf::error code(caf::sec x) {
   return caf::make_error(x);
 }
@@ -560,9 +566,8 @@ BOOST_AUTO_TEST_CASE(control_messages_racing_with_tasks_keep_every_invariant) {
   BOOST_TEST(s.completed == uint64_t(tasks));
   BOOST_TEST(s.workers == 4u);
   BOOST_TEST(s.replaced == 0u);
-  stop_pool(fix.sys, *pool);
   // The pool stops every worker it started.
-  BOOST_TEST(probe->exited.wait_for(probe->count(), 20000ms));
+  stop_pool(fix.sys, *pool, *probe);
 }
 
 BOOST_AUTO_TEST_CASE(clears_racing_with_tasks_answer_the_cleared_callers_dropped) {
@@ -631,8 +636,7 @@ BOOST_AUTO_TEST_CASE(workers_killed_from_outside_are_replaced_and_tasks_run_agai
   BOOST_TEST(s.replaced > 0u);
   BOOST_TEST(s.replaced + 4 == probe->count());
   BOOST_TEST_MESSAGE("kills " << ctl->kills << ", values " << load->values);
-  stop_pool(fix.sys, *pool);
-  BOOST_TEST(probe->exited.wait_for(probe->count(), 20000ms));
+  stop_pool(fix.sys, *pool, *probe);
 }
 
 BOOST_AUTO_TEST_CASE(task_timeouts_landing_with_the_answers_answer_every_caller_once) {
@@ -669,8 +673,7 @@ BOOST_AUTO_TEST_CASE(task_timeouts_landing_with_the_answers_answer_every_caller_
   BOOST_TEST(s.replaced > 0u);
   BOOST_TEST_MESSAGE("values " << load->values << ", timeouts " << timeouts
                                << ", killed beside " << killed);
-  stop_pool(fix.sys, *pool);
-  BOOST_TEST(probe->exited.wait_for(probe->count(), 20000ms));
+  stop_pool(fix.sys, *pool, *probe);
 }
 
 BOOST_AUTO_TEST_CASE(a_crash_loop_under_load_waits_out_the_restart_backoff) {
@@ -841,8 +844,7 @@ BOOST_AUTO_TEST_CASE(a_pool_of_crashing_and_killed_pools_answers_every_caller_on
     BOOST_TEST(is.queued == 0u);
   }
   // Stopping the outer pool stops the inner ones and their workers.
-  stop_pool(fix.sys, *outer);
-  BOOST_TEST(probe->exited.wait_for(probe->count(), 20000ms));
+  stop_pool(fix.sys, *outer, *probe);
 }
 
 BOOST_AUTO_TEST_CASE(a_pool_over_a_round_robin_caf_pool_whose_workers_die_answers_once) {
